@@ -1,0 +1,1 @@
+"""Target-phase compositions: how intermediate adapters and the target adapter combine."""

@@ -1,0 +1,40 @@
+"""The recipe's ``composition`` block: how intermediate adapters meet the target adapter."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+CompositionName = Literal["none", "sequential", "stack", "fuse", "merge", "madx"]
+COMPOSITION_NAMES: tuple[str, ...] = ("none", "sequential", "stack", "fuse", "merge", "madx")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class MergeSettings(_Strict):
+    """peft ``add_weighted_adapter`` over the intermediate LoRA adapters."""
+
+    combination_type: Literal["linear", "ties", "dare_linear", "dare_ties", "svd", "cat"] = "linear"
+    weights: list[float] | None = None
+    density: float = Field(0.5, gt=0, le=1)
+
+
+class FuseSettings(_Strict):
+    """AdapterFusion (bottleneck) or a learned per-layer mixture of LoRA deltas."""
+
+    temperature: float = Field(1.0, gt=0)
+
+
+class CompositionConfig(_Strict):
+    """``none``: a target adapter alone (the baseline). ``sequential``: keep training the
+    intermediate adapter on the target (the paper's scheme). ``stack``: frozen
+    intermediate adapter(s) under a new target adapter. ``fuse``/``merge``: combine
+    several intermediate adapters, then train a target adapter on top. ``madx``: task
+    adapter over language adapters swapped at test time."""
+
+    name: CompositionName = "sequential"
+    merge: MergeSettings = Field(default_factory=MergeSettings)
+    fuse: FuseSettings = Field(default_factory=FuseSettings)

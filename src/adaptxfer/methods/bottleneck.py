@@ -1,0 +1,81 @@
+"""Bottleneck adapters (and LoRA when a composition needs it) through the adapters library."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from torch import nn
+
+from adaptxfer.methods.backend import AdapterBackend
+from adaptxfer.methods.settings import MethodConfig
+
+
+def adapters_config(method: MethodConfig):  # -> adapters.AdapterConfig
+    import adapters
+
+    if method.name == "lora":
+        s = method.lora
+        return adapters.LoRAConfig(
+            r=s.r,
+            alpha=s.alpha,
+            dropout=s.dropout,
+            attn_matrices=_attn_matrices(s.target_modules),
+            selfattn_lora=True,
+            intermediate_lora="intermediate" in s.target_modules,
+            output_lora="output" in s.target_modules,
+        )
+    classes = {
+        "seq_bn": adapters.SeqBnConfig,
+        "double_seq_bn": adapters.DoubleSeqBnConfig,
+        "par_bn": adapters.ParBnConfig,
+    }
+    s = method.settings()
+    return classes[method.name](reduction_factor=s.reduction_factor, non_linearity=s.non_linearity)
+
+
+def _attn_matrices(target_modules: Sequence[str]) -> list[str]:
+    short = {"query": "q", "key": "k", "value": "v"}
+    return [short[m] for m in target_modules if m in short] or ["q", "v"]
+
+
+class AdaptersBackend(AdapterBackend):
+    library = "adapters"
+
+    def __init__(self, model: nn.Module) -> None:
+        import adapters
+
+        super().__init__(model)
+        adapters.init(model)
+
+    def add(self, name: str, method: MethodConfig) -> None:
+        self._model.add_adapter(name, config=adapters_config(method))
+        self._methods[name] = method
+        self.activate([name])
+        self.set_trainable([name])
+
+    def load(self, name: str, directory: Path, method: MethodConfig) -> None:
+        self._model.load_adapter(str(directory), load_as=name, use_safetensors=True)
+        self._methods[name] = method
+        self.set_trainable([])
+
+    def save(self, name: str, directory: Path) -> None:
+        Path(directory).mkdir(parents=True, exist_ok=True)
+        self._model.save_adapter(str(directory), name, use_safetensors=True)
+
+    def activate(self, names: Sequence[str]) -> None:
+        from adapters.composition import Stack
+
+        names = list(names)
+        self._model.set_active_adapters(
+            Stack(*names) if len(names) > 1 else (names[0] if names else None)
+        )
+
+    def parameters_of(self, name: str) -> Iterator[tuple[str, nn.Parameter]]:
+        pattern = re.compile(
+            rf"\.(adapters|loras|invertible_adapters|refts)\.{re.escape(name)}(\.|$)"
+        )
+        for param_name, param in self._model.named_parameters():
+            if pattern.search(param_name):
+                yield param_name, param

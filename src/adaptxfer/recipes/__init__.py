@@ -1,0 +1,1 @@
+"""Recipes: the YAML schema (schema.py), loading with overrides (loading.py)."""

@@ -1,0 +1,186 @@
+"""Results of a run: the JSON record, the markdown table, the console table.
+
+Scores are in percent. Per language, each arm's value is the mean over seeds (with a 95%
+confidence half-width when there are several seeds); the average row averages languages.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import subprocess
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from adaptxfer import __version__
+
+FORMAT = "adaptxfer/results-v1"
+
+
+@dataclass
+class RunResult:
+    name: str
+    recipe: dict[str, Any]
+    target: str
+    metric: str
+    languages: list[str]
+    arms: list[str]
+    outcomes: list[dict[str, Any]]
+    environment: dict[str, Any] = field(default_factory=dict)
+    seconds: float = 0.0
+    recipe_file: str | None = None
+    format: str = FORMAT
+
+    # -- aggregation ---------------------------------------------------------------
+    def values(self, arm: str, lang: str) -> list[float]:
+        return [
+            o["scores"][lang][self.metric]
+            for o in self.outcomes
+            if o["arm"] == arm and lang in o["scores"]
+        ]
+
+    def summary(self) -> dict[str, Any]:
+        from adaptxfer.metrics import mean_ci95
+
+        out: dict[str, Any] = {}
+        for arm in self.arms:
+            per_lang = {}
+            for lang in self.languages:
+                vals = self.values(arm, lang)
+                if vals:
+                    mean, half = mean_ci95(vals)
+                    per_lang[lang] = {"mean": mean, "ci95": half, "n": len(vals)}
+            seed_averages = [
+                sum(o["scores"][lang][self.metric] for lang in self.languages) / len(self.languages)
+                for o in self.outcomes
+                if o["arm"] == arm and all(lang in o["scores"] for lang in self.languages)
+            ]
+            mean, half = mean_ci95(seed_averages) if seed_averages else (float("nan"), 0.0)
+            out[arm] = {
+                "per_language": per_lang,
+                "average": {"mean": mean, "ci95": half, "n": len(seed_averages)},
+            }
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "summary": self.summary()}
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2)
+
+    @classmethod
+    def from_file(cls, path: Path) -> RunResult:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        data.pop("summary", None)
+        return cls(**data)
+
+    # -- tables --------------------------------------------------------------------
+    def table_rows(self) -> tuple[list[str], list[list[str]]]:
+        """Header and rows: language, each arm, and the delta of the last arm over the first."""
+        summary = self.summary()
+        compare = len(self.arms) > 1
+        header = ["language", *self.arms] + (
+            [f"Δ {self.arms[-1]} − {self.arms[0]}"] if compare else []
+        )
+        rows = []
+        for lang in [*self.languages, "average"]:
+            cells = [lang]
+            means = []
+            for arm in self.arms:
+                stat = (
+                    summary[arm]["average"]
+                    if lang == "average"
+                    else summary[arm]["per_language"].get(lang)
+                )
+                means.append(stat["mean"] if stat else float("nan"))
+                cells.append(_fmt(stat))
+            if compare:
+                cells.append(f"{means[-1] - means[0]:+.1f}")
+            rows.append(cells)
+        return header, rows
+
+    def markdown(self) -> str:
+        header, rows = self.table_rows()
+        lines = [
+            f"# {self.name}",
+            "",
+            f"Target **{self.target}**, metric **{self.metric}** (percent), zero-shot from English; "
+            f"seeds: {sorted({o['seed'] for o in self.outcomes})}; arms: {', '.join(self.arms)}.",
+            "",
+            "| " + " | ".join(header) + " |",
+            "|" + "|".join(["---"] + ["---:"] * (len(header) - 1)) + "|",
+        ]
+        lines += ["| " + " | ".join(row) + " |" for row in rows]
+        inter = _intermediate_lines(self.outcomes)
+        if inter:
+            lines += ["", "Intermediate adapters (English dev):", "", *inter]
+        env = self.environment
+        lines += [
+            "",
+            f"Backbone `{self.recipe.get('backbone')}` ({self.recipe.get('quantization')}), method "
+            f"`{self.recipe.get('method', {}).get('name')}`; device {env.get('device', '?')}; "
+            f"{self.seconds:.0f} s; adaptxfer {env.get('adaptxfer', '?')}.",
+        ]
+        return "\n".join(lines) + "\n"
+
+
+def _fmt(stat: dict[str, Any] | None) -> str:
+    if not stat:
+        return "–"
+    if stat.get("n", 1) > 1:
+        return f"{stat['mean']:.1f} ± {stat['ci95']:.1f}"
+    return f"{stat['mean']:.1f}"
+
+
+def _intermediate_lines(outcomes: list[dict[str, Any]]) -> list[str]:
+    seen: dict[tuple[str, int], dict[str, Any]] = {}
+    for o in outcomes:
+        for chain, metrics in (o.get("intermediates") or {}).items():
+            seen[(chain, o["seed"])] = metrics
+    lines = []
+    for (chain, seed), metrics in sorted(seen.items()):
+        dev = {
+            k: v for k, v in (metrics.get("dev") or {}).items() if k not in ("examples", "seconds")
+        }
+        shown = ", ".join(f"{k} {v:.1f}" for k, v in dev.items())
+        lines.append(f"- {chain} (seed {seed}): {shown}")
+    return lines
+
+
+def environment(device: str) -> dict[str, Any]:
+    """Versions, device and commit: results describe themselves."""
+    import importlib.metadata as md
+
+    def version(name: str) -> str:
+        try:
+            return md.version(name)
+        except md.PackageNotFoundError:
+            return "-"
+
+    return {
+        "adaptxfer": __version__,
+        "commit": _commit(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "device": device,
+        **{
+            name: version(name)
+            for name in ("torch", "transformers", "peft", "adapters", "bitsandbytes", "datasets")
+        },
+    }
+
+
+def _commit() -> str:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=Path(__file__).parent,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        )
+        return out.stdout.strip() or "-"
+    except (OSError, subprocess.SubprocessError):
+        return "-"

@@ -1,0 +1,85 @@
+"""``adaptxfer run``: execute a recipe into a run dir.
+
+The run is built in a hidden temporary sibling folder and moved into place only when
+every arm, seed and language has been evaluated, so an interrupted run never leaves a
+folder that looks finished, and a finished run is never overwritten by accident.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import yaml
+
+from adaptxfer.cache import atomic_dir
+from adaptxfer.errors import UserError
+from adaptxfer.experiment import arms_of, run_arm, safe_name
+from adaptxfer.recipes.schema import Recipe
+from adaptxfer.results import RunResult, environment
+from adaptxfer.store import AdapterStore
+from adaptxfer.tasks.registry import get_task
+from adaptxfer.tasks.scoring import primary_metric
+
+RESULTS_JSON = "results.json"
+RESULTS_MD = "results.md"
+
+
+def default_output_dir(recipe: Recipe) -> Path:
+    return Path("runs") / f"{safe_name(recipe.name or 'run')}-{time.strftime('%Y%m%d-%H%M%S')}"
+
+
+def check_output_dir(output_dir: Path, overwrite: bool) -> None:
+    if output_dir.exists() and not output_dir.is_dir():
+        raise UserError(f"--output-dir {output_dir}: exists and is not a directory")
+    if (output_dir / RESULTS_JSON).exists() and not overwrite:
+        raise UserError(
+            f"--output-dir {output_dir}: already holds a finished run ({RESULTS_JSON}); "
+            "choose another directory or pass --overwrite"
+        )
+
+
+def run_recipe(
+    recipe: Recipe,
+    output_dir: Path | None = None,
+    *,
+    overwrite: bool = False,
+    store_dir: Path | None = None,
+    recipe_file: str | None = None,
+) -> tuple[RunResult, Path]:
+    output_dir = Path(output_dir) if output_dir else default_output_dir(recipe)
+    check_output_dir(output_dir, overwrite)
+    target = get_task(recipe.target.task)
+    started = time.perf_counter()
+    with atomic_dir(output_dir) as tmp:
+        store = AdapterStore(store_dir or tmp / "store")
+        outcomes = []
+        device = "cpu"
+        for seed in recipe.seeds:
+            for arm in arms_of(recipe):
+                artifact_dir = tmp / "artifacts" / f"{safe_name(arm.label)}-seed{seed}"
+                outcome = run_arm(recipe, arm, seed, store, artifact_dir)
+                if outcome.artifact:
+                    outcome.artifact = str(Path("artifacts") / Path(outcome.artifact).name)
+                outcomes.append(outcome.__dict__)
+        from adaptxfer.backbones import default_device
+
+        device = default_device()
+        result = RunResult(
+            name=recipe.name or "run",
+            recipe=recipe.model_dump(mode="json"),
+            recipe_file=recipe_file,
+            target=target.name,
+            metric=primary_metric(target.metric),
+            languages=recipe.target_languages(),
+            arms=[arm.label for arm in arms_of(recipe)],
+            outcomes=outcomes,
+            environment=environment(device),
+            seconds=round(time.perf_counter() - started, 1),
+        )
+        (tmp / "recipe.yaml").write_text(
+            yaml.safe_dump(result.recipe, sort_keys=False), encoding="utf-8"
+        )
+        (tmp / RESULTS_MD).write_text(result.markdown(), encoding="utf-8")
+        (tmp / RESULTS_JSON).write_text(result.to_json(), encoding="utf-8")
+    return result, output_dir

@@ -1,0 +1,84 @@
+"""A content-addressed store of trained intermediate adapters.
+
+The key is a hash of exactly the settings that determine an adapter (backbone,
+quantisation, method, the chain of intermediate tasks, training settings, seed, data
+settings). Any target, composition or recipe that needs the same adapter gets the same
+folder, so each intermediate adapter is trained once per study, and a crashed study
+resumes without retraining what finished.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from adaptxfer.artifacts import is_artifact
+from adaptxfer.cache import atomic_dir
+
+KEY_VERSION = 1
+EVENTS = "events.jsonl"
+
+
+def content_key(spec: dict[str, Any]) -> str:
+    canonical = json.dumps({"v": KEY_VERSION, **spec}, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:20]
+
+
+class AdapterStore:
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+
+    def path(self, spec: dict[str, Any]) -> Path:
+        return self.root / content_key(spec)
+
+    def get(self, spec: dict[str, Any]) -> Path | None:
+        path = self.path(spec)
+        return path if is_artifact(path) else None
+
+    def get_or_build(self, spec: dict[str, Any], build: Callable[[Path], None]) -> Path:
+        """Return the stored artifact for ``spec``, building it (atomically) if absent.
+
+        ``build(tmp)`` writes the artifact into a temporary folder that becomes the
+        store entry only when it returns; every build is logged to ``events.jsonl``.
+        """
+        found = self.get(spec)
+        if found is not None:
+            return found
+        path = self.path(spec)
+        start = time.perf_counter()
+        with atomic_dir(path) as tmp:
+            build(tmp)
+            (tmp / "spec.json").write_text(
+                json.dumps(spec, indent=2, sort_keys=True), encoding="utf-8"
+            )
+        self._log(
+            {
+                "event": "trained",
+                "key": path.name,
+                "spec": spec,
+                "seconds": round(time.perf_counter() - start, 2),
+            }
+        )
+        return path
+
+    def trainings(self) -> list[dict[str, Any]]:
+        """Every build this store has logged (one line per trained adapter)."""
+        log = self.root / EVENTS
+        if not log.exists():
+            return []
+        return [
+            json.loads(line)
+            for line in log.read_text(encoding="utf-8").splitlines()
+            if line.strip()
+        ]
+
+    def _log(self, event: dict[str, Any]) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        line = json.dumps({**event, "time": time.strftime("%Y-%m-%dT%H:%M:%S"), "pid": os.getpid()})
+        with open(self.root / EVENTS, "a", encoding="utf-8") as handle:
+            handle.write(line + "\n")

@@ -1,0 +1,1 @@
+"""Tasks: declarative entries (spec.py), their data (loading.py) and kinds (kinds/)."""

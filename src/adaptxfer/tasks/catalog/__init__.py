@@ -1,0 +1,1 @@
+"""Task catalogs: each module registers the tasks of one family."""

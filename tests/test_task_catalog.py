@@ -1,0 +1,229 @@
+"""The task catalog: every entry, its languages, loading from local files in the Hub's own
+schema, the offline Hub error, the data formulations, and ``adaptxfer tasks``."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from adaptxfer.errors import MissingAssetError
+from adaptxfer.tasks import languages as L
+from adaptxfer.tasks.catalog.intermediate import gsm8k_choice_set, gsm8k_final_answer
+from adaptxfer.tasks.catalog.xtreme import sentence_spans
+from adaptxfer.tasks.conllu import parse_conllu, read_conllu
+from adaptxfer.tasks.kinds import get_kind
+from adaptxfer.tasks.loading import load_split
+from adaptxfer.tasks.registry import all_tasks
+from adaptxfer.tasks.spec import BuiltSource, LocalSource
+from task_fixtures import eval_split_of, local_paths, write_task_fixture
+
+STUDY_TASKS = sorted(
+    name for name, task in all_tasks().items() if not isinstance(task.source, BuiltSource)
+)
+
+INTERMEDIATE = {
+    "mnli",
+    "anli-plus",
+    "qqp",
+    "squad",
+    "squad-v2",
+    "hellaswag",
+    "commonsenseqa",
+    "cosmosqa",
+    "ccg",
+    "mmlu",
+    "gsm8k",
+    "siqa",
+    "copa",
+}
+TARGET_LANGUAGES = {
+    "xnli": 15,
+    "pawsx": 7,
+    "udpos": 33,
+    "panx": 40,
+    "xquad": 11,
+    "mlqa": 7,
+    "tydiqa": 9,
+    "bucc2018": 4,
+    "tatoeba": 36,
+    "xcopa": 11,
+    "wikiann": 48,
+    "mewsli-x": 11,
+    "lareqa": 11,
+    "tatoeba-r": 41,
+    "xquad-ro": 12,
+}
+
+
+def test_the_catalog_has_the_papers_tasks_with_each_benchmarks_language_list():
+    tasks = all_tasks()
+    assert INTERMEDIATE | set(TARGET_LANGUAGES) <= set(tasks)
+    for name in INTERMEDIATE:
+        assert tasks[name].role == "intermediate" and tasks[name].languages == ("en",)
+    for name, count in TARGET_LANGUAGES.items():
+        languages = tasks[name].languages
+        assert tasks[name].role == "target"
+        assert len(languages) == len(set(languages)) == count, name
+    assert set(L.TATOEBA) < set(L.TATOEBA_R) and set(L.PANX) < set(L.WIKIANN_R)
+    assert "en" not in L.TATOEBA and "en" in L.XNLI
+    for table, codes in (
+        (L.UD_NAMES, L.UDPOS),
+        (L.TATOEBA_ISO3, L.TATOEBA_R),
+        (L.TYDIQA_NAMES, L.TYDIQA),
+    ):
+        assert set(codes) <= set(table)
+
+
+@pytest.mark.parametrize("name", STUDY_TASKS)
+def test_every_task_loads_from_local_files_in_the_hub_schema(name, tmp_path):
+    task = all_tasks()[name]
+    kind = get_kind(task.kind)
+    wanted = [(task.languages[-1], eval_split_of(task))]
+    if kind.trainable:
+        wanted.append((task.train_language, "train"))
+    for lang, split in wanted:
+        write_task_fixture(task, lang, split, tmp_path)
+        data = load_split(task, lang, split, data_dir=tmp_path)
+        assert len(data) > 0
+        assert (
+            set(kind.columns)
+            <= set(data.column_names)
+            <= set(kind.columns) | set(kind.optional_columns)
+        )
+        if "label" in data.column_names and kind.name == "classification":
+            assert set(data["label"]) <= set(range(task.num_labels))
+        if kind.name == "multiple_choice":
+            assert all(
+                0 <= lab < len(ch) for lab, ch in zip(data["label"], data["choices"], strict=True)
+            )
+        if kind.name == "tagging":
+            assert all(set(tags) <= set(task.label_names) for tags in data["tags"])
+    capped = load_split(task, *wanted[0], data_dir=tmp_path, max_examples=2, seed=1)
+    assert len(capped) == 2
+
+
+@pytest.mark.parametrize("name", STUDY_TASKS)
+def test_offline_without_local_files_the_error_names_the_task_and_the_local_path(name, tmp_path):
+    assert os.environ.get("HF_HUB_OFFLINE") == "1"
+    task = all_tasks()[name]
+    lang, split = task.languages[-1], eval_split_of(task)
+    with pytest.raises(MissingAssetError) as caught:
+        load_split(task, lang, split, data_dir=tmp_path)
+    message = str(caught.value)
+    assert repr(name) in message
+    assert str(local_paths(task, lang, split, tmp_path)[0]) in message
+    if isinstance(task.source, LocalSource):
+        assert task.source.how_to_obtain[:40] in message
+
+
+def test_combined_sources_concatenate_parts_and_name_their_local_files(tmp_path):
+    task = all_tasks()["anli-plus"]
+    paths = write_task_fixture(task, "en", "train", tmp_path)
+    assert sorted(p.name for p in paths) == [
+        "train.anli.jsonl",
+        "train.mnli.jsonl",
+        "train.snli.jsonl",
+    ]
+    assert len(load_split(task, "en", "train", data_dir=tmp_path)) == 3 * 6
+    xquad = all_tasks()["xquad"]
+    with pytest.raises(MissingAssetError, match="no 'train' split for language 'de'"):
+        load_split(xquad, "de", "train", data_dir=tmp_path)
+
+
+def test_tydiqa_keeps_only_the_requested_language(tmp_path):
+    task = all_tasks()["tydiqa"]
+    write_task_fixture(task, "fi", "test", tmp_path)  # 6 Finnish rows + 2 English ones
+    data = load_split(task, "fi", "test", data_dir=tmp_path)
+    assert len(data) == 6 and all(i.startswith("finnish-") for i in data["id"])
+
+
+def test_hub_class_ids_become_tag_names(tmp_path):
+    task = all_tasks()["panx"]
+    write_task_fixture(task, "de", "test", tmp_path)
+    data = load_split(task, "de", "test", data_dir=tmp_path)
+    assert data[0]["tags"] == ["B-PER", "I-PER", "O", "B-ORG", "O", "B-LOC", "I-LOC"]
+
+
+# -- formulations -------------------------------------------------------------------------------
+SOLUTION = "Natalia sold 48/2 = <<48/2=24>>24 clips in May.\nAltogether 48+24 = <<48+24=72>>72 clips.\n#### 72"
+QUESTION = (
+    "Natalia sold clips to 48 of her friends in April, and then half as many in May. How many?"
+)
+
+
+def test_gsm8k_becomes_deterministic_answer_selection():
+    assert gsm8k_final_answer(SOLUTION) == "72"
+    assert gsm8k_final_answer("... #### 1,200") == "1200"
+    choices, label = gsm8k_choice_set(QUESTION, SOLUTION)
+    assert choices[label] == "72"
+    assert len(choices) == len(set(choices)) == 4
+    assert {"48", "24", "2"} & set(choices)  # distractors come from the worked solution
+    assert gsm8k_choice_set(QUESTION, SOLUTION) == (choices, label)
+    few, gold = gsm8k_choice_set("q", "It is 5.\n#### 5")
+    assert few[gold] == "5" and len(set(few)) == 4  # topped up with perturbations
+
+
+def test_copa_and_lareqa_reshaping(tmp_path):
+    task = all_tasks()["copa"]
+    write_task_fixture(task, "en", "dev", tmp_path)
+    row = load_split(task, "en", "dev", data_dir=tmp_path)[1]
+    assert row["question"] == "What happened as a result?" and len(row["choices"]) == 2
+
+    lareqa = all_tasks()["lareqa"]
+    write_task_fixture(lareqa, "de", "test", tmp_path)
+    data = load_split(lareqa, "de", "test", data_dir=tmp_path).to_list()
+    queries = [r for r in data if r["side"] == "query"]
+    candidates = [r for r in data if r["side"] == "candidate"]
+    assert {r["language"] for r in queries} == set(L.LAREQA)
+    first = next(r for r in queries if r["id"] == "de:x0")
+    relevant = [c for c in candidates if set(first["keys"]) & set(c["keys"])]
+    assert len(relevant) == len(L.LAREQA)  # its answer sentence in every language
+    assert all("answer 0 is here" in c["text"] for c in relevant)
+
+
+def test_sentence_spans_split_at_final_punctuation_in_several_scripts():
+    text = "One here. Two there! 三。四？ Last one"
+    pieces = [text[a:b].strip() for a, b in sentence_spans(text)]
+    assert pieces == ["One here.", "Two there!", "三。", "四？", "Last one"]
+
+
+# -- CoNLL-U ------------------------------------------------------------------------------------
+CONLLU = """# sent_id = 1
+1-2\tdel\t_\t_\t_\t_\t_\t_\t_\t_
+1\tde\tde\tADP\t_\t_\t_\t_\t_\t_
+2\tel\tel\tDET\t_\t_\t_\t_\t_\t_
+3\tgato\tgato\tNOUN\tNN\t_\t_\t_\t_\t_
+3.1\tes\t_\tAUX\t_\t_\t_\t_\t_\t_
+
+1\tHola\thola\tINTJ\tUH\t_\t_\t_\t_\t_
+"""
+
+
+def test_conllu_keeps_surface_tokens_with_the_first_words_tag(tmp_path):
+    sentences = parse_conllu(CONLLU)
+    assert [s["tokens"] for s in sentences] == [["del", "gato"], ["Hola"]]
+    assert sentences[0]["pos_tags"] == ["ADP", "NOUN"] and sentences[0]["xpos"] == ["_", "NN"]
+    path = tmp_path / "x.conllu"
+    path.write_text(CONLLU, encoding="utf-8")
+    assert read_conllu(path)["upos"] == [["ADP", "NOUN"], ["INTJ"]]
+    path.write_text("1\tbroken line\n", encoding="utf-8")
+    with pytest.raises(MissingAssetError, match=r"x\.conllu:1"):
+        read_conllu(path)
+
+
+# -- the CLI ------------------------------------------------------------------------------------
+def test_adaptxfer_tasks_lists_every_task_with_kind_and_source():
+    result = subprocess.run(
+        [sys.executable, "-m", "adaptxfer.cli", "tasks"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "400"},
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    for name in STUDY_TASKS:
+        assert name in result.stdout
+    assert "google/xtreme" in result.stdout and "multiple_choice" in result.stdout
