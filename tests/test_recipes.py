@@ -11,7 +11,7 @@ from adaptxfer.errors import RecipeError
 from adaptxfer.recipes.loading import load_recipe
 
 ROOT = Path(__file__).resolve().parents[1]
-RECIPES = sorted((ROOT / "recipes").rglob("*.yaml"))
+RECIPES = sorted(p for p in (ROOT / "recipes").rglob("*.yaml") if "grids" not in p.parts)
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -38,10 +38,71 @@ def test_every_shipped_recipe_validates(path: Path) -> None:
     recipe = load_recipe(path)
     assert recipe.target.task
     assert recipe.target_languages()
+    assert recipe.problems() == []
     first = path.read_text(encoding="utf-8").splitlines()[:3]
     assert any("adaptxfer run" in line for line in first), (
         "a recipe opens with the command that runs it"
     )
+
+
+def test_committed_recipes_equal_the_generator() -> None:
+    """Generated recipes cannot drift: regenerate with `adaptxfer recipes --write`."""
+    from adaptxfer.recipes.generate import differences, generate
+
+    assert differences(ROOT / "recipes") == []
+    generated = {ROOT / "recipes" / rel for rel in generate()}
+    # 9 intermediates x (9 XTREME + 6 XTREME-R targets) + 3 Bible pairs
+    assert len(generated) == 9 * 15 + 3
+    assert set(RECIPES) == generated, "a recipe outside the generator: add it to generate.py"
+
+
+def test_bible_recipes_keep_their_tuned_settings() -> None:
+    """The README's main job is tuned for <= 10 min on 2 CPU cores: keep it so."""
+    para = load_recipe(ROOT / "recipes" / "bible" / "para-en_to_para-x.yaml")
+    tatoeba = load_recipe(ROOT / "recipes" / "bible" / "para-en_to_tatoeba.yaml")
+    for recipe in (para, tatoeba):
+        assert (recipe.backbone, recipe.quantization, recipe.method.name) == (
+            "e5-small", "none", "lora"
+        )  # fmt: skip
+        lora = recipe.method.lora
+        assert (lora.r, lora.alpha, lora.dropout, lora.target_modules) == (
+            8, 16, 0.05, ["query", "value"]
+        )  # fmt: skip
+        assert recipe.intermediate.tasks == ["bible-para-en"]
+        assert recipe.phase_train("intermediate").max_steps == 120
+        assert (recipe.train.lr, recipe.train.batch_size, recipe.train.max_length) == (
+            1e-3,
+            16,
+            128,
+        )
+        assert (recipe.eval.split, recipe.eval.max_examples, recipe.eval.batch_size) == (
+            "test",
+            300,
+            64,
+        )
+        assert recipe.seeds == [0] and recipe.composition.name == "sequential"
+        assert recipe.languages == "all"
+    assert para.target.task == "bible-para-x"
+    assert para.target.train == {"max_steps": 60, "max_train_examples": 256}
+    assert tatoeba.target.task == "bible-tatoeba" and tatoeba.target.train == {}
+    # one intermediate adapter serves both (same store key)
+    from adaptxfer.experiment import intermediate_spec
+
+    assert intermediate_spec(para, ("bible-para-en",), 0) == intermediate_spec(
+        tatoeba, ("bible-para-en",), 0
+    )
+
+
+def test_generated_xtreme_recipes_share_intermediate_adapters() -> None:
+    """Per-target settings never change the intermediate adapter's store key."""
+    from adaptxfer.experiment import intermediate_spec
+
+    keys = {
+        str(intermediate_spec(load_recipe(p), ("mnli",), 0))
+        for p in RECIPES
+        if p.name.startswith("mnli_to_")
+    }
+    assert len(keys) == 1
 
 
 def test_short_forms_and_phase_overrides(tmp_path: Path) -> None:

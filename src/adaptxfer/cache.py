@@ -17,6 +17,17 @@ from pathlib import Path
 CACHE_ENV = "ADAPTXFER_CACHE"
 
 
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
+
+
+def _usual_mode(path: Path, mode: int) -> None:
+    """Give a ``tempfile`` creation (0700/0600) the mode a plain mkdir/open would have."""
+    os.chmod(path, mode & ~_umask())
+
+
 def cache_dir() -> Path:
     """The root cache folder: ``$ADAPTXFER_CACHE`` or ``~/.cache/adaptxfer``."""
     root = os.environ.get(CACHE_ENV)
@@ -35,6 +46,7 @@ def atomic_dir(final: Path) -> Iterator[Path]:
     final = Path(final)
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.partial-", dir=final.parent))
+    _usual_mode(tmp, 0o777)
     try:
         yield tmp
         if final.exists():
@@ -54,6 +66,7 @@ def atomic_write_text(path: Path, text: str) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    _usual_mode(Path(tmp), 0o666)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)

@@ -78,7 +78,108 @@ def cmd_tasks(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {"run": cmd_run, "tasks": cmd_tasks}
+def cmd_grid(args: argparse.Namespace) -> int:
+    from adaptxfer.grid import load_grid, run_grid
+    from adaptxfer.report import build_report
+
+    out = Path(args.output_dir) if args.output_dir else Path("runs") / Path(args.grid).stem
+    grid = load_grid(args.grid, out, args.set or [])
+    if args.dry_run:
+        jobs = grid.intermediate_jobs()
+        rows = [[c.id, "finished" if c.finished else "to run", str(c.dir)] for c in grid.cells]
+        print_table(f"grid {grid.name}: {len(grid.cells)} cells, {len(jobs)} intermediate adapters",
+                    ["cell", "status", "run dir"], rows)  # fmt: skip
+        return EXIT_OK
+    outcome = run_grid(
+        grid,
+        out,
+        engine=args.engine,
+        num_cpus=args.num_cpus,
+        num_gpus=args.num_gpus,
+        ray_address=args.ray_address,
+    )
+    print(
+        f"grid {grid.name}: ran {len(outcome.ran)}, skipped {len(outcome.skipped)} finished, "
+        f"failed {len(outcome.failed)} ({outcome.seconds:.0f} s)"
+    )
+    for cell, why in outcome.failed.items():
+        print(f"  failed {cell}: {why}", file=sys.stderr)
+    if len(outcome.ran) + len(outcome.skipped):
+        files = build_report([out / "cells"], out / "report")
+        print(f"report: {files.markdown} ({files.runs} runs)")
+    return EXIT_FAILURE if outcome.failed else EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from adaptxfer.report import build_report
+
+    paths = [Path(p) for p in args.run_dirs]
+    out = (
+        Path(args.output)
+        if args.output
+        else (paths[0] if len(paths) == 1 else Path(".")) / "report"
+    )
+    files = build_report(paths, out)
+    print(f"report over {files.runs} run(s): {files.markdown}")
+    for path in [*files.csv, *files.images]:
+        print(f"  {path}")
+    return EXIT_OK
+
+
+def recipes_root(given: str | None) -> Path:
+    """``--dir``, else ./recipes, else the recipes folder of this checkout."""
+    if given:
+        return Path(given)
+    here = Path("recipes")
+    if here.is_dir():
+        return here
+    return Path(__file__).resolve().parents[2] / "recipes"
+
+
+def cmd_recipes(args: argparse.Namespace) -> int:
+    from adaptxfer.recipes import generate
+
+    root = recipes_root(args.dir)
+    if args.write:
+        written = generate.write(root)
+        print(f"wrote {len(written)} of {len(generate.generate())} generated recipes under {root}")
+        return EXIT_OK
+    if args.check:
+        problems = generate.differences(root)
+        for line in problems:
+            print(line, file=sys.stderr)
+        if problems:
+            print("regenerate with: adaptxfer recipes --write", file=sys.stderr)
+            return EXIT_FAILURE
+        print(f"all {len(generate.generate())} generated recipes under {root} are up to date")
+        return EXIT_OK
+    from adaptxfer.recipes.loading import list_recipes
+
+    rows = []
+    for entry in list_recipes(root):
+        if args.intermediate and args.intermediate not in entry.intermediates:
+            continue
+        if args.target and args.target != entry.target:
+            continue
+        if args.benchmark and args.benchmark != entry.group:
+            continue
+        rows.append(
+            [entry.name, " > ".join(entry.intermediates) or "–", entry.target, str(entry.path)]
+        )
+    if not rows:
+        print(f"no recipes under {root} match", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print_table(f"recipes ({len(rows)})", ["recipe", "intermediate", "target", "path"], rows)
+    return EXIT_OK
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "run": cmd_run,
+    "grid": cmd_grid,
+    "report": cmd_report,
+    "tasks": cmd_tasks,
+    "recipes": cmd_recipes,
+}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -111,6 +212,58 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--store", help="share intermediate adapters across runs through this store dir"
+    )
+
+    grid = sub.add_parser(
+        "grid",
+        help="run a study: intermediate × target × composition × seed",
+        description=(
+            "Expand GRID.yaml into one run per cell, train each intermediate adapter once "
+            "(shared store), skip finished cells (resumable), then write the report."
+        ),
+    )
+    grid.add_argument("grid", type=Path, help="grid YAML file, e.g. recipes/grids/bible-small.yaml")
+    grid.add_argument("--output-dir", "-o", help="grid dir (default: runs/<grid name>)")
+    grid.add_argument(
+        "--set", action="append", metavar="KEY=VALUE", help="override a key of the base recipe"
+    )
+    grid.add_argument(
+        "--engine", choices=["local", "ray"], default="local",
+        help="local: cells in sequence here; ray: cells as Ray tasks (default: local)",
+    )  # fmt: skip
+    grid.add_argument("--num-cpus", type=float, default=1, help="CPUs per Ray task (default 1)")
+    grid.add_argument(
+        "--num-gpus", type=float, help="GPUs per Ray task (default: 1 if the cluster has GPUs)"
+    )
+    grid.add_argument("--ray-address", help="an existing Ray cluster (default: start a local one)")
+    grid.add_argument("--dry-run", action="store_true", help="list the cells and stop")
+
+    report = sub.add_parser(
+        "report",
+        help="tables and figures from run dirs",
+        description=(
+            "Rebuild report.md, summary.csv, scores.csv, a Δ heatmap and per-language bar "
+            "charts from run dirs (a grid dir holds many)."
+        ),
+    )
+    report.add_argument("run_dirs", nargs="+", metavar="RUN_DIR", help="run dirs or grid dirs")
+    report.add_argument(
+        "--output", "-o", help="report folder (default: RUN_DIR/report for one dir, else ./report)"
+    )
+
+    recipes = sub.add_parser(
+        "recipes",
+        help="list the shipped recipes (or regenerate them)",
+        description="List recipes (name, intermediate, target, path); --write/--check the generated ones.",
+    )
+    recipes.add_argument("--intermediate", help="only recipes with this intermediate task")
+    recipes.add_argument("--target", help="only recipes with this target task")
+    recipes.add_argument("--benchmark", help="only this folder: bible, xtreme, xtreme-r")
+    recipes.add_argument("--dir", help="recipes folder (default: ./recipes)")
+    action = recipes.add_mutually_exclusive_group()
+    action.add_argument("--write", action="store_true", help="regenerate the generated recipes")
+    action.add_argument(
+        "--check", action="store_true", help="exit 1 if a generated recipe is stale"
     )
 
     tasks = sub.add_parser(

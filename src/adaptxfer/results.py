@@ -30,6 +30,7 @@ class RunResult:
     environment: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
     recipe_file: str | None = None
+    labels: dict[str, str] = field(default_factory=dict)
     format: str = FORMAT
 
     # -- aggregation ---------------------------------------------------------------
@@ -71,7 +72,14 @@ class RunResult:
 
     @classmethod
     def from_file(cls, path: Path) -> RunResult:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        from adaptxfer.errors import UserError
+
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as err:
+            raise UserError(f"{path}: unreadable results file ({err})") from None
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            raise UserError(f"{path}: not an adaptxfer results file (format {FORMAT!r})")
         data.pop("summary", None)
         return cls(**data)
 

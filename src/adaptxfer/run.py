@@ -46,7 +46,10 @@ def run_recipe(
     overwrite: bool = False,
     store_dir: Path | None = None,
     recipe_file: str | None = None,
+    labels: dict[str, str] | None = None,
 ) -> tuple[RunResult, Path]:
+    """Run every seed and arm of ``recipe`` into ``output_dir``; ``labels`` (e.g. a grid
+    cell's axes) are recorded in results.json for reports."""
     output_dir = Path(output_dir) if output_dir else default_output_dir(recipe)
     check_output_dir(output_dir, overwrite)
     target = get_task(recipe.target.task)
@@ -69,6 +72,7 @@ def run_recipe(
             name=recipe.name or "run",
             recipe=recipe.model_dump(mode="json"),
             recipe_file=recipe_file,
+            labels=dict(labels or {}),
             target=target.name,
             metric=primary_metric(target.metric),
             languages=recipe.target_languages(),

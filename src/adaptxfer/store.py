@@ -9,11 +9,12 @@ resumes without retraining what finished.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +51,15 @@ class AdapterStore:
         if found is not None:
             return found
         path = self.path(spec)
+        with self._lock(path.name):
+            # Another process (a parallel grid cell) may have built it while we waited.
+            found = self.get(spec)
+            if found is not None:
+                return found
+            self._build(spec, path, build)
+        return path
+
+    def _build(self, spec: dict[str, Any], path: Path, build: Callable[[Path], None]) -> None:
         start = time.perf_counter()
         with atomic_dir(path) as tmp:
             build(tmp)
@@ -64,7 +74,26 @@ class AdapterStore:
                 "seconds": round(time.perf_counter() - start, 2),
             }
         )
-        return path
+
+    @contextlib.contextmanager
+    def _lock(self, key: str) -> Iterator[None]:
+        """An exclusive per-key file lock, so that two processes needing the same adapter
+        at once (parallel grid cells) train it once: the second waits, then reuses it.
+        Where ``fcntl`` is missing (Windows) builds are unlocked; atomic writes still keep
+        the store consistent, at worst an adapter is trained twice."""
+        try:
+            import fcntl
+        except ImportError:
+            yield
+            return
+        locks = self.root / ".locks"
+        locks.mkdir(parents=True, exist_ok=True)
+        with open(locks / f"{key}.lock", "a+") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
     def trainings(self) -> list[dict[str, Any]]:
         """Every build this store has logged (one line per trained adapter)."""
@@ -80,5 +109,6 @@ class AdapterStore:
     def _log(self, event: dict[str, Any]) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
         line = json.dumps({**event, "time": time.strftime("%Y-%m-%dT%H:%M:%S"), "pid": os.getpid()})
+        # One short append per event: O_APPEND keeps lines from parallel writers whole.
         with open(self.root / EVENTS, "a", encoding="utf-8") as handle:
             handle.write(line + "\n")

@@ -6,6 +6,8 @@ when it is in the file) and what was expected.
 
 from __future__ import annotations
 
+import typing
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +80,7 @@ def apply_override(data: dict[str, Any], parts: list[str], value: Any) -> None:
 
 
 def load_recipe(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> Recipe:
+    """Read, override (``--set``) and validate a recipe file; errors name file, key, line."""
     path = Path(path)
     data, node = read_yaml(path)
     for text in overrides:
@@ -103,8 +106,14 @@ def load_recipe(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -
 
 
 def format_validation_error(
-    path: Path, err: ValidationError, node: yaml.Node | None, overrides: Any
+    path: Path,
+    err: ValidationError,
+    node: yaml.Node | None,
+    overrides: Any,
+    model: Any = Recipe,
 ) -> str:
+    """One line per problem: file, line, dotted key, what was expected. ``model`` is the
+    pydantic model validated (for listing the allowed keys of unknown ones)."""
     lines = []
     for problem in err.errors():
         loc = [str(p) for p in problem["loc"]]
@@ -113,7 +122,7 @@ def format_validation_error(
         where = f"{path}:{line}" if line else str(path)
         message = problem["msg"].removeprefix("Value error, ")
         if problem["type"] == "extra_forbidden":
-            message = f"unknown key {loc[-1]!r}" + _allowed(problem, loc)
+            message = f"unknown key {loc[-1]!r}" + _allowed(model, loc)
         elif problem["type"] == "missing":
             message = "required key is missing"
         elif problem["type"] in ("literal_error", "enum"):
@@ -129,22 +138,29 @@ def format_validation_error(
     return "\n".join(lines)
 
 
-def _allowed(problem: dict[str, Any], loc: list[str]) -> str:
+def _allowed(model: Any, loc: list[str]) -> str:
     """List the keys allowed where an unknown key was found."""
-    model: Any = Recipe
     for part in loc[:-1]:
+        if part.isdigit():  # an item of a list of models: same model
+            continue
         field = getattr(model, "model_fields", {}).get(part)
         if field is None:
             return ""
-        annotation = field.annotation
-        model = (
-            annotation
-            if isinstance(annotation, type) and hasattr(annotation, "model_fields")
-            else None
-        )
+        model = _model_in(field.annotation)
         if model is None:
             return ""
     return f"; expected one of: {', '.join(model.model_fields)}"
+
+
+def _model_in(annotation: Any) -> Any:
+    """The pydantic model inside an annotation (``X``, ``list[X]``, ``X | None``)."""
+    if isinstance(annotation, type) and hasattr(annotation, "model_fields"):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
 
 
 def _line_of(node: yaml.Node | None, loc: list[str]) -> int | None:
@@ -163,3 +179,47 @@ def _line_of(node: yaml.Node | None, loc: list[str]) -> int | None:
         else:
             break
     return line
+
+
+@dataclass(frozen=True)
+class RecipeEntry:
+    """What ``adaptxfer recipes`` lists about a recipe file (read without validating)."""
+
+    name: str
+    group: str  # the folder under recipes/: bible, xtreme, xtreme-r, ...
+    intermediates: tuple[str, ...]
+    target: str
+    path: Path
+
+
+GRIDS_FOLDER = "grids"
+
+
+def list_recipes(root: Path) -> list[RecipeEntry]:
+    """Every recipe under ``root`` (grid files in ``root/grids`` are not recipes)."""
+    root = Path(root)
+    if not root.is_dir():
+        raise RecipeError(f"{root}: recipes folder not found")
+    out = []
+    for path in sorted(root.rglob("*.yaml")):
+        rel = path.relative_to(root)
+        if rel.parts[0] == GRIDS_FOLDER:
+            continue
+        try:  # a plain parse is enough here (read_yaml also builds the node tree)
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except yaml.YAMLError:
+            data = None
+        if not isinstance(data, dict):
+            data, _ = read_yaml(path)  # raises the precise error
+        inter = SHORT_FORMS["intermediate"](data.get("intermediate")) or {}
+        target = SHORT_FORMS["target"](data.get("target")) or {}
+        out.append(
+            RecipeEntry(
+                name=path.stem,
+                group=rel.parts[0] if len(rel.parts) > 1 else "",
+                intermediates=tuple((inter or {}).get("tasks") or ()),
+                target=str((target or {}).get("task", "?")),
+                path=path,
+            )
+        )
+    return out

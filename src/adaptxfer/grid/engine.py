@@ -1,0 +1,272 @@
+"""Run a grid's cells: in sequence in this process, or as Ray tasks.
+
+Resuming is the default: a cell whose run dir holds results.json (written atomically at
+the very end of a run) is finished and skipped; everything else runs again. Intermediate
+adapters live in ``<grid dir>/store`` and are reused across cells and restarts.
+
+With Ray, the distinct intermediate adapters are trained first, each as its own task, and
+only then the cells, so no two tasks need to build the same adapter at once (the store's
+file lock makes that safe anyway, e.g. for two grids sharing one store).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from adaptxfer.cache import atomic_write_text
+from adaptxfer.errors import UserError
+from adaptxfer.grid.expand import Cell, Grid
+
+Engine = Literal["local", "ray"]
+STORE = "store"
+GRID_JSON = "grid.json"
+# Environment a Ray worker needs to behave like this process (offline Hub, cache root).
+_FORWARDED_ENV = (
+    "ADAPTXFER_CACHE",
+    "HF_HOME",
+    "HF_HUB_OFFLINE",
+    "HF_DATASETS_OFFLINE",
+    "TRANSFORMERS_OFFLINE",
+    "TOKENIZERS_PARALLELISM",
+)
+
+
+@dataclass
+class GridOutcome:
+    ran: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+def run_grid(
+    grid: Grid,
+    output_dir: Path,
+    *,
+    engine: Engine = "local",
+    num_cpus: float = 1,
+    num_gpus: float | None = None,
+    ray_address: str | None = None,
+    log: Callable[[str], None] = print,
+) -> GridOutcome:
+    """Run every unfinished cell of ``grid``; a failed cell is recorded and the rest go on."""
+    output_dir = Path(output_dir)
+    with _exclusive(output_dir):
+        _remove_partials(output_dir)
+        write_manifest(grid, output_dir)
+        store_dir = output_dir / STORE
+        started = time.perf_counter()
+        outcome = GridOutcome(skipped=[c.id for c in grid.cells if c.finished])
+        pending = [c for c in grid.cells if not c.finished]
+        log(
+            f"grid {grid.name}: {len(grid.cells)} cells, {len(outcome.skipped)} finished, "
+            f"{len(pending)} to run ({engine})"
+        )
+        if pending and engine == "ray":
+            _run_ray(grid, pending, store_dir, outcome, num_cpus, num_gpus, ray_address, log)
+        elif pending:
+            _run_local(pending, store_dir, outcome, grid, log)
+        outcome.seconds = round(time.perf_counter() - started, 1)
+    return outcome
+
+
+@contextlib.contextmanager
+def _exclusive(output_dir: Path) -> Iterator[None]:
+    """One driver per grid dir: a second ``adaptxfer grid`` on it is refused, not raced."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: no check
+        yield
+        return
+    output_dir.mkdir(parents=True, exist_ok=True)
+    with open(output_dir / ".grid.lock", "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise UserError(
+                f"{output_dir}: another `adaptxfer grid` is running on this dir; "
+                "wait for it or choose another --output-dir"
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _remove_partials(output_dir: Path) -> None:
+    """Half-written run dirs and store entries left by a killed run (atomic_dir's
+    ``.<name>.partial-*`` folders): never read, only taking space. Safe under the lock."""
+    for sub in ("cells", STORE):
+        root = output_dir / sub
+        if root.is_dir():
+            for partial in list(root.rglob(".*.partial-*")):
+                if partial.is_dir():
+                    shutil.rmtree(partial, ignore_errors=True)
+
+
+def write_manifest(grid: Grid, output_dir: Path) -> None:
+    """``grid.json``: the grid file and every cell's axes and run dir (for humans and
+    for ``adaptxfer report``)."""
+    record = {
+        "grid": grid.name,
+        "grid_file": str(grid.path),
+        "spec": grid.spec.model_dump(mode="json"),
+        "cells": [
+            {"id": c.id, "dir": str(c.dir.relative_to(output_dir)), "labels": c.labels}
+            for c in grid.cells
+        ],
+    }
+    atomic_write_text(output_dir / GRID_JSON, json.dumps(record, indent=2) + "\n")
+
+
+def run_cell(recipe: Any, run_dir: str, store_dir: str, labels: dict[str, str], origin: str) -> str:
+    """Run one cell into its run dir (atomic). Module-level so Ray can ship it."""
+    from adaptxfer.run import run_recipe
+
+    run_recipe(
+        recipe,
+        Path(run_dir),
+        overwrite=True,
+        store_dir=Path(store_dir),
+        recipe_file=origin,
+        labels=labels,
+    )
+    return run_dir
+
+
+def train_intermediate(recipe: Any, chain: tuple[str, ...], seed: int, store_dir: str) -> str:
+    """Train (or find) one intermediate adapter in the store. Module-level for Ray."""
+    from adaptxfer.experiment import intermediate_artifact
+    from adaptxfer.store import AdapterStore
+
+    return str(intermediate_artifact(recipe, tuple(chain), seed, AdapterStore(store_dir)))
+
+
+# -- local ---------------------------------------------------------------------------------
+def _run_local(
+    pending: list[Cell], store_dir: Path, outcome: GridOutcome, grid: Grid, log: Callable
+) -> None:
+    for i, cell in enumerate(pending, 1):
+        log(f"[{i}/{len(pending)}] {cell.id}")
+        try:
+            run_cell(cell.recipe, str(cell.dir), str(store_dir), cell.labels, str(grid.path))
+        except KeyboardInterrupt:
+            raise
+        except Exception as err:
+            outcome.failed[cell.id] = _describe(err)
+            log(f"  failed: {outcome.failed[cell.id]}")
+        else:
+            outcome.ran.append(cell.id)
+
+
+# -- ray -----------------------------------------------------------------------------------
+def _run_ray(
+    grid: Grid,
+    pending: list[Cell],
+    store_dir: Path,
+    outcome: GridOutcome,
+    num_cpus: float,
+    num_gpus: float | None,
+    address: str | None,
+    log: Callable,
+) -> None:
+    try:
+        import ray
+    except ImportError as err:
+        from adaptxfer.errors import MissingAssetError
+
+        raise MissingAssetError(
+            "--engine ray needs Ray: pip install 'adaptxfer[ray]' (or use --engine local)"
+        ) from err
+    started_here = not ray.is_initialized()
+    if started_here:
+        env = {k: os.environ[k] for k in _FORWARDED_ENV if k in os.environ}
+        ray.init(
+            address=address,
+            include_dashboard=False,
+            runtime_env={"env_vars": env} if env else None,
+            log_to_driver=True,
+        )
+    try:
+        _submit(ray, grid, pending, store_dir, outcome, num_cpus, num_gpus, log)
+    finally:
+        if started_here:
+            ray.shutdown()
+
+
+def _submit(
+    ray: Any,
+    grid: Grid,
+    pending: list[Cell],
+    store_dir: Path,
+    outcome: GridOutcome,
+    num_cpus: float,
+    num_gpus: float | None,
+    log: Callable,
+) -> None:
+    if num_gpus is None:  # one GPU per task where the cluster has GPUs
+        num_gpus = 1 if ray.cluster_resources().get("GPU", 0) >= 1 else 0
+    options = {"num_cpus": num_cpus, "num_gpus": num_gpus, "max_retries": 0}
+    train_task = ray.remote(train_intermediate).options(**options)
+    cell_task = ray.remote(run_cell).options(**options)
+
+    jobs = grid.intermediate_jobs(pending)
+    # Phase 1: each distinct intermediate adapter once. Chains wait for their prefixes
+    # (shorter chains are submitted, and finished, first).
+    failed_keys: dict[str, str] = {}
+    for length in sorted({len(j.chain) for j in jobs}):
+        batch = [j for j in jobs if len(j.chain) == length]
+        refs = {
+            train_task.remote(j.recipe, j.chain, j.seed, str(store_dir)): j
+            for j in batch
+            if not _stored(j, store_dir)
+        }
+        if refs:
+            log(f"training {len(refs)} intermediate adapter(s) of chain length {length}")
+        for ref, job in _as_completed(ray, refs):
+            try:
+                ray.get(ref)
+            except Exception as err:
+                failed_keys[job.key] = _describe(err)
+                log(f"  intermediate {' > '.join(job.chain)} (seed {job.seed}) failed")
+    # Phase 2: the cells (their intermediates are now in the store).
+    refs = {
+        cell_task.remote(c.recipe, str(c.dir), str(store_dir), c.labels, str(grid.path)): c
+        for c in pending
+    }
+    for i, (ref, cell) in enumerate(_as_completed(ray, refs), 1):
+        try:
+            ray.get(ref)
+        except Exception as err:
+            outcome.failed[cell.id] = _describe(err)
+            log(f"[{i}/{len(refs)}] {cell.id} failed: {outcome.failed[cell.id]}")
+        else:
+            outcome.ran.append(cell.id)
+            log(f"[{i}/{len(refs)}] {cell.id} done")
+
+
+def _stored(job: Any, store_dir: Path) -> bool:
+    from adaptxfer.artifacts import is_artifact
+
+    return is_artifact(store_dir / job.key)
+
+
+def _as_completed(ray: Any, refs: dict[Any, Any]):
+    remaining = list(refs)
+    while remaining:
+        done, remaining = ray.wait(remaining, num_returns=1)
+        yield done[0], refs[done[0]]
+
+
+def _describe(err: BaseException) -> str:
+    last = traceback.format_exception_only(type(err), err)[-1].strip()
+    return last.splitlines()[-1] if last else type(err).__name__

@@ -1,0 +1,214 @@
+"""Expand a grid file into cells: one validated recipe and one run dir per cell.
+
+Cells are (backbone × target × intermediate × composition × seed), plus one baseline cell
+per (backbone × target × seed): the baseline does not depend on the intermediate task, so
+it is trained once per target and seed rather than once per recipe. Intermediate adapters
+are shared through the grid's store, keyed by what determines them, so each is trained
+once however many targets and compositions use it.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from adaptxfer.errors import RecipeError
+from adaptxfer.experiment import BASELINE, arms_of, chains_of, intermediate_spec, safe_name
+from adaptxfer.grid.schema import GridSpec
+from adaptxfer.recipes.loading import (
+    _line_of,
+    apply_override,
+    format_validation_error,
+    parse_override,
+    read_yaml,
+)
+from adaptxfer.recipes.schema import Recipe
+from adaptxfer.store import content_key
+
+RESULTS_JSON = "results.json"
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One run of the grid: a single-seed recipe, its run dir and its axis values."""
+
+    id: str
+    recipe: Recipe
+    dir: Path
+    labels: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def finished(self) -> bool:
+        return (self.dir / RESULTS_JSON).exists()
+
+
+@dataclass(frozen=True)
+class IntermediateJob:
+    """One intermediate adapter the grid needs (trained before the cells that use it)."""
+
+    key: str
+    recipe: Recipe
+    chain: tuple[str, ...]
+    seed: int
+
+
+@dataclass
+class Grid:
+    spec: GridSpec
+    path: Path
+    name: str
+    cells: list[Cell]
+
+    def intermediate_jobs(self, cells: list[Cell] | None = None) -> list[IntermediateJob]:
+        """Distinct intermediate adapters that ``cells`` (default: all) need, shortest
+        chains first (a chain builds on its prefix, so prefixes are ready first)."""
+        jobs: dict[str, IntermediateJob] = {}
+        for cell in self.cells if cells is None else cells:
+            for arm in arms_of(cell.recipe):
+                for chain in chains_of(arm):
+                    for seed in cell.recipe.seeds:
+                        for n in range(1, len(chain) + 1):
+                            key = content_key(intermediate_spec(cell.recipe, chain[:n], seed))
+                            jobs.setdefault(key, IntermediateJob(key, cell.recipe, chain[:n], seed))
+        return sorted(jobs.values(), key=lambda job: len(job.chain))
+
+
+def load_grid(
+    path: str | Path, output_dir: Path, overrides: list[str] | tuple[str, ...] = ()
+) -> Grid:
+    """Read and validate a grid file, and expand it into validated cells under
+    ``output_dir/cells``. ``overrides`` (``--set``) apply to the base recipe."""
+    path = Path(path)
+    data, node = read_yaml(path)
+    try:
+        spec = GridSpec.model_validate(data)
+        values = spec.intermediate_values()
+    except ValidationError as err:
+        raise RecipeError(format_validation_error(path, err, node, (), model=GridSpec)) from None
+    except ValueError as err:
+        raise RecipeError(f"{path}: {err}") from None
+
+    base: dict[str, Any] = {}
+    if spec.base:
+        base_path = (path.parent / spec.base).resolve()
+        if not base_path.exists():
+            line = _line_of(node, ["base"])
+            raise RecipeError(
+                f"{path}{f':{line}' if line else ''}: base: recipe file {spec.base!r} not found "
+                f"(looked for {base_path}; paths are relative to the grid file)"
+            )
+        base, _ = read_yaml(base_path)
+    for key, value in spec.set.items():
+        parts, _ = parse_override(f"{key}=")
+        apply_override(base, parts, value)
+    for text in overrides:
+        apply_override(base, *parse_override(text))
+
+    name = spec.name or path.stem
+    cells_dir = Path(output_dir) / "cells"
+    backbones = spec.backbones or [base.get("backbone", "e5-small")]
+    cells: list[Cell] = []
+    for backbone in backbones:
+        for target in spec.targets:
+            compositions = [
+                c for c in spec.compositions if target.compositions in (None, [])
+                or c.name in target.compositions
+            ]  # fmt: skip
+            for seed in spec.seeds:
+                if spec.baseline:
+                    cells.append(
+                        _cell(path, base, spec, cells_dir, backbone, target, None, None, seed, name)
+                    )
+                for inter in values:
+                    for comp in compositions:
+                        cells.append(
+                            _cell(
+                                path,
+                                base,
+                                spec,
+                                cells_dir,
+                                backbone,
+                                target,
+                                inter,
+                                comp,
+                                seed,
+                                name,
+                            )
+                        )
+    ids = [c.id for c in cells]
+    clash = sorted({i for i in ids if ids.count(i) > 1})
+    if clash:
+        raise RecipeError(f"{path}: two cells share the run dir {clash[0]!r}; rename an entry")
+    return Grid(spec=spec, path=path, name=name, cells=cells)
+
+
+def _cell(
+    path: Path,
+    base: dict[str, Any],
+    spec: GridSpec,
+    cells_dir: Path,
+    backbone: str,
+    target: Any,
+    inter: Any,
+    comp: Any,
+    seed: int,
+    grid_name: str,
+) -> Cell:
+    data = copy.deepcopy(base)
+    data["backbone"] = backbone
+    data["seeds"] = [seed]
+    base_target = data.get("target")
+    base_target = {"task": base_target} if isinstance(base_target, str) else base_target or {}
+    data["target"] = {
+        "task": target.task,
+        "train": {**base_target.get("train", {}), **target.train},
+    }
+    if target.eval:
+        data["eval"] = {**(data.get("eval") or {}), **target.eval}
+    languages = target.languages or spec.languages
+    if languages is None:  # the base's languages fit the base's own target only
+        same = base_target.get("task") == target.task
+        languages = data.get("languages", "all") if same else "all"
+    data["languages"] = languages
+    base_inter = data.get("intermediate")
+    inter_train = base_inter.get("train", {}) if isinstance(base_inter, dict) else {}
+    if inter is None:
+        label, comp_name = BASELINE, "none"
+        data["intermediate"] = {"tasks": [], "train": inter_train}
+        data["composition"] = {"name": "none"}
+        data["baseline"] = True
+    else:
+        label, comp_name = inter.label(), comp.name
+        data["intermediate"] = {"tasks": list(inter.tasks), "train": {**inter_train, **inter.train}}
+        data["composition"] = comp.model_dump()
+        data["baseline"] = False
+    parts = [safe_name(backbone), safe_name(target.task)]
+    leaf = f"{safe_name(label)}__{comp_name}__seed{seed}" if inter else f"{BASELINE}__seed{seed}"
+    cell_id = "/".join([*parts, leaf])
+    data["name"] = f"{grid_name}/{cell_id}"
+    where = f"{path}: cell {cell_id}"
+    try:
+        recipe = Recipe.model_validate(data)
+    except ValidationError as err:
+        raise RecipeError(
+            format_validation_error(Path(where), err, None, (), model=Recipe)
+        ) from None
+    problems = recipe.problems()
+    if problems:
+        raise RecipeError(
+            "\n".join(f"{where}: {'.'.join(map(str, loc))}: {msg}" for loc, msg in problems)
+        )
+    labels = {
+        "grid": grid_name,
+        "cell": cell_id,
+        "backbone": backbone,
+        "target": target.task,
+        "intermediate": label,
+        "composition": comp_name,
+        "seed": str(seed),
+    }
+    return Cell(id=cell_id, recipe=recipe, dir=cells_dir / cell_id, labels=labels)

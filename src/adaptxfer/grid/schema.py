@@ -1,0 +1,131 @@
+"""The grid file: a study over a base recipe, expanded into one recipe per cell.
+
+    # adaptxfer grid recipes/grids/bible-small.yaml -o runs/bible-small
+    name: bible-small
+    base: ../bible/para-en_to_para-x.yaml      # a recipe file, relative to this file
+    set: {train.max_steps: 8}                  # overrides of the base (dotted keys)
+    intermediates:                             # a task, an order of tasks, or a named entry
+      - bible-para-en
+      - {name: para-en-long, tasks: [bible-para-en], train: {max_steps: 16}}
+    targets:                                   # a task, or a task with its own settings
+      - bible-para-x
+      - {task: bible-tatoeba, languages: [de, fr], eval: {layer: -1}}
+    compositions: [sequential, stack]
+    seeds: [0, 1]
+    backbones: [e5-small]                      # default: the base recipe's
+    baseline: true                             # one no-intermediate cell per target/seed
+
+Unknown keys and wrong types are errors naming the file, key and line, like recipes.
+"""
+
+from __future__ import annotations
+
+from itertools import permutations
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from adaptxfer.compose.settings import CompositionConfig
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class IntermediateEntry(_Strict):
+    """One value of the intermediate axis: a task or an ordered chain of tasks, with
+    optional ``intermediate.train`` overrides (so one task at two budgets is two values).
+    ``permute: true`` expands a chain into every order of its tasks."""
+
+    name: str | None = None
+    tasks: list[str] = Field(min_length=1)
+    train: dict[str, Any] = Field(default_factory=dict)
+    permute: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _short_form(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return {"tasks": [value]}
+        if isinstance(value, list):
+            return {"tasks": value}
+        return value
+
+    def label(self) -> str:
+        return self.name or " > ".join(self.tasks)
+
+    def expand(self) -> list[IntermediateEntry]:
+        if not self.permute:
+            return [self]
+        return [
+            self.model_copy(update={"tasks": list(order), "permute": False, "name": None})
+            for order in dict.fromkeys(permutations(self.tasks))
+        ]
+
+
+class TargetEntry(_Strict):
+    """One value of the target axis, with settings that apply to its cells only
+    (``target.train``, ``eval``, ``languages``, and the compositions it allows)."""
+
+    task: str
+    languages: list[str] | Literal["all"] | None = None
+    train: dict[str, Any] = Field(default_factory=dict)
+    eval: dict[str, Any] = Field(default_factory=dict)
+    compositions: list[str] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _short_form(cls, value: Any) -> Any:
+        return {"task": value} if isinstance(value, str) else value
+
+
+class GridSpec(_Strict):
+    name: str | None = None
+    description: str = ""
+    base: str | None = None
+    set: dict[str, Any] = Field(default_factory=dict)
+    intermediates: list[IntermediateEntry] = Field(min_length=1)
+    targets: list[TargetEntry] = Field(min_length=1)
+    compositions: list[CompositionConfig] = Field(
+        default_factory=lambda: [CompositionConfig(name="sequential")], min_length=1
+    )
+    seeds: list[int] = Field(default_factory=lambda: [0], min_length=1)
+    backbones: list[str] | None = Field(None, min_length=1)
+    languages: list[str] | Literal["all"] | None = None
+    baseline: bool = True
+
+    @field_validator("compositions", mode="before")
+    @classmethod
+    def _named(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return [{"name": v} if isinstance(v, str) else v for v in value]
+        return value
+
+    @field_validator("compositions")
+    @classmethod
+    def _no_baseline_composition(cls, value: list[CompositionConfig]) -> list[CompositionConfig]:
+        names = [c.name for c in value]
+        if "none" in names:
+            raise ValueError(
+                "'none' is the no-intermediate baseline; it is added by `baseline: true`"
+            )
+        if len(set(names)) != len(names):
+            raise ValueError(f"composition names must be distinct, got {names}")
+        return value
+
+    @field_validator("seeds", "backbones")
+    @classmethod
+    def _distinct(cls, value: list[Any] | None) -> list[Any] | None:
+        if value is not None and len(set(value)) != len(value):
+            raise ValueError(f"values must be distinct, got {value}")
+        return value
+
+    def intermediate_values(self) -> list[IntermediateEntry]:
+        values = [v for entry in self.intermediates for v in entry.expand()]
+        labels = [v.label() for v in values]
+        duplicates = sorted({x for x in labels if labels.count(x) > 1})
+        if duplicates:
+            raise ValueError(
+                f"intermediates: two values are both called {duplicates}; give them distinct `name`s"
+            )
+        return values

@@ -1,0 +1,67 @@
+"""Reports over run dirs: markdown and CSV tables, a Δ heatmap, per-language bars.
+
+``build_report(paths, out)`` is what ``adaptxfer report`` and ``adaptxfer grid`` call; it
+only reads results.json files, so a report can be rebuilt at any time.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from adaptxfer.cache import atomic_write_text
+from adaptxfer.report.collect import collect, delta_matrix, find_runs, summarise
+from adaptxfer.report.tables import markdown, scores_csv, summary_csv
+
+REPORT_MD = "report.md"
+
+
+def _file_name(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text)
+
+
+@dataclass
+class ReportFiles:
+    runs: int
+    markdown: Path
+    csv: list[Path] = field(default_factory=list)
+    images: list[Path] = field(default_factory=list)
+
+
+def build_report(paths: list[Path], out: Path) -> ReportFiles:
+    """Read every run under ``paths`` and write report.md, summary.csv, scores.csv and
+    the figures into ``out``."""
+    from adaptxfer.report import plots
+
+    run_dirs = find_runs(paths)
+    scores, notes = collect(run_dirs)
+    summaries = summarise(scores)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    images: dict[str, str] = {}
+    written: list[Path] = []
+    rows, cols, cells = delta_matrix(summaries)
+    if rows and cells:
+        written.append(plots.heatmap(rows, cols, cells, out / "heatmap.png"))
+        images["heatmap"] = "heatmap.png"
+    else:
+        notes.append("no Δ heatmap: no target has both a baseline and an intermediate system")
+    several = len({s.setup for s in summaries}) > 1
+    for s in summaries:
+        name = f"bars_{_file_name(s.target)}" + (f"_{_file_name(s.setup)}" if several else "")
+        written.append(plots.language_bars(s, out / f"{name}.png"))
+        images[f"bars:{s.setup}:{s.target}"] = f"{name}.png"
+    atomic_write_text(out / "summary.csv", summary_csv(summaries))
+    atomic_write_text(out / "scores.csv", scores_csv(scores))
+    text = markdown(summaries, runs=len(run_dirs), images=images, notes=notes)
+    atomic_write_text(out / REPORT_MD, text)
+    return ReportFiles(
+        runs=len(run_dirs),
+        markdown=out / REPORT_MD,
+        csv=[out / "summary.csv", out / "scores.csv"],
+        images=written,
+    )
+
+
+__all__ = ["ReportFiles", "build_report"]

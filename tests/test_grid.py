@@ -1,0 +1,184 @@
+"""The grid: expansion and validation, intermediate adapters trained once and shared,
+resuming after a kill without rerunning finished cells, and the Ray engine."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from adaptxfer.errors import RecipeError
+from adaptxfer.grid import load_grid, run_grid
+from adaptxfer.store import AdapterStore
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# Tiny settings: a few steps on short inputs, a few examples per language.
+BASE = """\
+method: {name: lora, lora: {r: 4}}
+intermediate: {tasks: [bible-para-en], train: {max_steps: 2}}
+target: {task: bible-para-x, train: {max_steps: 2, max_train_examples: 16}}
+composition: sequential
+train: {batch_size: 4, max_length: 32, dev_examples: 8}
+eval: {max_examples: 16, max_length: 32, batch_size: 16}
+"""
+
+
+def write_grid(tmp_path: Path, body: str) -> Path:
+    (tmp_path / "base.yaml").write_text(BASE, encoding="utf-8")
+    path = tmp_path / "grid.yaml"
+    path.write_text("base: base.yaml\n" + body, encoding="utf-8")
+    return path
+
+
+TWO_BY_TWO = """\
+intermediates:
+  - {name: para-en-2, tasks: [bible-para-en]}
+  - {name: para-en-4, tasks: [bible-para-en], train: {max_steps: 4}}
+targets: [bible-para-x, bible-tatoeba]
+languages: [de, fr]
+seeds: [0, 1]
+"""
+
+
+def test_expansion_cells_labels_and_shared_adapters(tmp_path: Path) -> None:
+    grid = load_grid(
+        write_grid(tmp_path, TWO_BY_TWO + "compositions: [sequential, stack]\n"), tmp_path / "out"
+    )
+    # per target and seed: 1 baseline + 2 intermediates x 2 compositions
+    assert len(grid.cells) == 2 * 2 * (1 + 2 * 2)
+    baseline = [c for c in grid.cells if c.labels["intermediate"] == "baseline"]
+    assert len(baseline) == 4
+    assert all(not c.recipe.intermediate.tasks for c in baseline)
+    inter = [c for c in grid.cells if c.labels["intermediate"] != "baseline"]
+    assert all(c.recipe.baseline is False and len(c.recipe.seeds) == 1 for c in inter)
+    assert {c.recipe.phase_train("intermediate").max_steps for c in inter} == {2, 4}
+    assert {c.recipe.target_languages() == ["de", "fr"] for c in grid.cells} == {True}
+    # 2 intermediate settings x 2 seeds, whatever the targets and compositions
+    assert len(grid.intermediate_jobs()) == 4
+    assert len({c.dir for c in grid.cells}) == len(grid.cells)
+
+
+def test_orders_are_expanded(tmp_path: Path) -> None:
+    body = "intermediates: [{tasks: [mnli, qqp], permute: true}]\n"
+    body += "targets: [xnli]\nbaseline: false\n"
+    grid = load_grid(write_grid(tmp_path, body), tmp_path / "out")
+    assert [c.labels["intermediate"] for c in grid.cells] == ["mnli > qqp", "qqp > mnli"]
+    # sequential: each order is a chain built on its prefix
+    assert sorted(j.chain for j in grid.intermediate_jobs()) == [
+        ("mnli",),
+        ("mnli", "qqp"),
+        ("qqp",),
+        ("qqp", "mnli"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("body", "needles"),
+    [
+        (TWO_BY_TWO + "colour: red\n", ["grid.yaml:8", "colour", "unknown key", "intermediates"]),
+        (
+            TWO_BY_TWO.replace("targets: [", "targets: [{task: bible-bucc, lang: [de]}, "),
+            ["targets.0.lang", "unknown key", "languages"],
+        ),
+        (TWO_BY_TWO.replace("seeds: [0, 1]", "seeds: [0, 0]"), ["seeds", "distinct"]),
+        (TWO_BY_TWO + "compositions: [none]\n", ["compositions", "baseline"]),
+        (TWO_BY_TWO.replace("bible-tatoeba", "xnli-typo"), ["cell", "xnli-typo", "bible-bucc"]),
+        (TWO_BY_TWO.replace("[de, fr]", "[de, xx]"), ["cell", "languages", "xx"]),
+        (TWO_BY_TWO + "compositions: [fuse]\n", ["bible-tatoeba", "fuse"]),
+    ],
+)
+def test_bad_grids_name_file_and_key(tmp_path: Path, body: str, needles: list[str]) -> None:
+    with pytest.raises(RecipeError) as info:
+        load_grid(write_grid(tmp_path, body), tmp_path / "out")
+    for needle in needles:
+        assert needle in str(info.value), f"{needle!r} not in {info.value}"
+
+
+def test_small_grid_trains_each_intermediate_once_and_resumes(tmp_path: Path) -> None:
+    """Two targets share one intermediate adapter; a rerun skips every cell.
+    (Baselines are left out to keep this default test short; the slow test has them.)"""
+    body = "intermediates: [bible-para-en]\ntargets: [bible-tatoeba, bible-para-x]\n"
+    body += "languages: [de, fr]\nseeds: [0]\nbaseline: false\n"
+    out = tmp_path / "out"
+    grid = load_grid(write_grid(tmp_path, body), out)
+    first = run_grid(grid, out, log=lambda _: None)
+    assert not first.failed, first.failed
+    assert len(first.ran) == 2 and not first.skipped  # one cell per target
+    store = AdapterStore(out / "store")
+    assert len(store.trainings()) == 1
+    results = sorted((out / "cells").rglob("results.json"))
+    assert len(results) == 2
+    data = json.loads(results[-1].read_text())
+    assert data["labels"]["grid"] == "grid"
+    mtimes = {p: p.stat().st_mtime_ns for p in results}
+
+    again = run_grid(load_grid(grid.path, out), out, log=lambda _: None)
+    assert again.ran == [] and len(again.skipped) == 2
+    assert len(store.trainings()) == 1
+    assert {p: p.stat().st_mtime_ns for p in results} == mtimes
+
+
+@pytest.mark.slow
+def test_two_by_two_grid_killed_and_resumed_from_the_cli(tmp_path: Path) -> None:
+    """2 intermediates x 2 targets x 2 seeds: kill after the first finished cell, resume,
+    and check that finished cells and trained adapters are not redone."""
+    path = write_grid(tmp_path, TWO_BY_TWO)
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "adaptxfer.cli", "grid", str(path), "-o", str(out)]
+    env = {**os.environ, "TQDM_DISABLE": "1"}
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # Kill once a cell with an intermediate adapter has finished (the first cell is a
+    # baseline, which trains none), so adapters exist that a resume must not retrain.
+    deadline = time.monotonic() + 900
+    while not list(out.glob("cells/*/*/para-en-*/results.json")):
+        assert proc.poll() is None, "the grid ended before an intermediate cell finished"
+        assert time.monotonic() < deadline
+        time.sleep(0.5)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    finished = {p: p.stat().st_mtime_ns for p in (out / "cells").rglob("results.json")}
+    trained_before = AdapterStore(out / "store").trainings()
+    assert 2 <= len(finished) < 12 and len(trained_before) >= 1
+
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=1800)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert f"skipped {len(finished)} finished" in done.stdout
+    results = list((out / "cells").rglob("results.json"))
+    assert len(results) == 2 * 2 * 3  # targets x seeds x (baseline + 2 intermediates)
+    for p, mtime in finished.items():
+        assert p.stat().st_mtime_ns == mtime, f"{p} was rerun"
+    trainings = AdapterStore(out / "store").trainings()
+    assert len(trainings) == 4  # 2 intermediate settings x 2 seeds, each trained once
+    assert len({t["key"] for t in trainings}) == 4
+    assert trainings[: len(trained_before)] == trained_before  # none redone after the kill
+    report = out / "report"
+    for name in ("report.md", "summary.csv", "scores.csv", "heatmap.png"):
+        assert (report / name).stat().st_size > 0
+    assert len(list(report.glob("bars_*.png"))) == 2
+    text = (report / "report.md").read_text()
+    assert "para-en-4 (sequential)" in text and "baseline" in text
+
+
+@pytest.mark.slow
+def test_ray_engine_on_a_local_instance(tmp_path: Path) -> None:
+    ray = pytest.importorskip("ray")
+    body = "intermediates: [bible-para-en]\ntargets: [bible-tatoeba]\n"
+    body += "languages: [de, fr]\nseeds: [0]\n"
+    out = tmp_path / "out"
+    grid = load_grid(write_grid(tmp_path, body), out)
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        outcome = run_grid(grid, out, engine="ray", num_cpus=1, log=lambda _: None)
+    finally:
+        ray.shutdown()
+    assert not outcome.failed, outcome.failed
+    assert len(outcome.ran) == 2
+    assert len(AdapterStore(out / "store").trainings()) == 1
+    assert len(list((out / "cells").rglob("results.json"))) == 2
