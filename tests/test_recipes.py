@@ -155,6 +155,12 @@ def test_set_overrides_parse_yaml_values(tmp_path: Path) -> None:
         (GOOD, ["train.max_steps=0"], ["train.max_steps", "greater than or equal to 1"]),
         (GOOD, ["quantization=int4"], ["quantization", "int4", "'none', 'int8' or 'nf4'"]),
         (GOOD, ["composition=none"], ["composition.name", "baseline"]),
+        (GOOD, ["composition=merge"], ["composition.name", "merge", "several"]),
+        (
+            GOOD,
+            ["composition=madx"],
+            ["composition.name", "madx", "bottleneck method"],
+        ),
         (GOOD, ["target.train.epochs=2"], ["target.train.epochs", "unknown key"]),
         (GOOD, ["seeds=[1,1]"], ["seeds", "distinct"]),
         (

@@ -56,8 +56,8 @@ def test_tiny_recipe_runs_both_arms_and_writes_the_run_dir(tmp_path: Path) -> No
             assert outcome["scores"][lang]["examples"] == 24
     table = (out / "results.md").read_text(encoding="utf-8")
     assert "| de |" in table and "average" in table.lower()
-    # The printed table names every language and the delta column.
-    assert "tl" in proc.stdout and "delta" in proc.stdout.lower()
+    # The printed table names every language and the delta (Δ) column.
+    assert "tl" in proc.stdout and "Δ sequential − baseline" in proc.stdout
     # A finished run is never overwritten by accident.
     again = _run(
         "run", str(ROOT / "recipes/bible/para-en_to_para-x.yaml"), "-o", str(out), cwd=tmp_path

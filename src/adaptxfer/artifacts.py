@@ -2,6 +2,7 @@
 
     artifact.json            what to rebuild: backbone, task, library, adapters, head, composition
     adapters/<name>/         each adapter's weights (safetensors) and library config
+    languages/<lang>/        MAD-X language adapters (role "language"), if any
     head.safetensors         the task head (absent for retrieval/mining encoders)
     composition.safetensors  learned composition weights (fusion mixtures), if any
 
@@ -32,9 +33,32 @@ MANIFEST = "artifact.json"
 
 @dataclass
 class AdapterEntry:
+    """One saved adapter. ``role`` "task": a method adapter (``method`` is a MethodConfig);
+    "language": a MAD-X language adapter (``method`` is ``{"name": "language", "lang": ...}``)."""
+
     name: str
     method: dict[str, Any]
     path: str
+    role: str = "task"
+
+
+def adapter_entries(assembly: Assembly) -> list[AdapterEntry]:
+    """Every adapter the assembly holds, as manifest entries (task adapters, then languages)."""
+    backend = assembly.backend
+    entries = [
+        AdapterEntry(name=n, method=backend.method_of(n).model_dump(), path=f"adapters/{n}")
+        for n in backend.adapter_names()
+    ]
+    for lang, name in assembly.languages().items():
+        entries.append(
+            AdapterEntry(
+                name=name,
+                method={"name": "language", "lang": lang},
+                path=f"languages/{lang}",
+                role="language",
+            )
+        )
+    return entries
 
 
 @dataclass
@@ -116,9 +140,12 @@ def load_artifact(directory: str | Path, device: str | None = None) -> LoadedArt
     backbone = load_backbone(manifest.backbone, quantization=manifest.quantization, device=device)
     assembly = Assembly.create(backbone, manifest.library)
     for entry in manifest.adapters:
-        assembly.backend.load(
-            entry.name, directory / entry.path, MethodConfig.model_validate(entry.method)
-        )
+        if entry.role == "language":
+            assembly.add_language(entry.method["lang"], directory / entry.path)
+        else:
+            assembly.backend.load(
+                entry.name, directory / entry.path, MethodConfig.model_validate(entry.method)
+            )
     state_path = directory / "composition.safetensors"
     assembly.restore(
         manifest.composition, load_file(str(state_path)) if state_path.exists() else {}
@@ -127,6 +154,7 @@ def load_artifact(directory: str | Path, device: str | None = None) -> LoadedArt
     if manifest.head is not None:
         head = build_head(manifest.head)
         head.load_state_dict(load_file(str(directory / "head.safetensors")))
+        head.requires_grad_(False)  # evaluation only, like the reloaded adapters
         head.to(backbone.device)
     model = TaskModel(assembly.encoder, head, manifest.head)
     model.eval()

@@ -19,9 +19,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from adaptxfer.artifacts import AdapterEntry, Manifest, save_artifact
+from adaptxfer.artifacts import Manifest, adapter_entries, save_artifact
 from adaptxfer.compose.assemble import Assembly
 from adaptxfer.compose.settings import CompositionConfig
+from adaptxfer.compose.support import composition_problem
+from adaptxfer.errors import RecipeError, UnsupportedError
 from adaptxfer.methods import backend_library
 from adaptxfer.progress import progress_bar
 from adaptxfer.recipes.schema import Recipe
@@ -132,9 +134,7 @@ def _train_intermediate(
         task=task.name,
         kind=task.kind,
         library=assembly.backend.library,
-        adapters=[
-            AdapterEntry(name=name, method=recipe.method.model_dump(), path=f"adapters/{name}")
-        ],
+        adapters=adapter_entries(assembly),
         composition=assembly.describe(),
         head=model.head_config,
         metrics={"dev": dev, "train": report.to_dict()},
@@ -191,6 +191,9 @@ def run_arm(
 
     target = get_task(recipe.target.task)
     kind = get_kind(target.kind)
+    problem = composition_problem(recipe.method, arm.composition, len(chains_of(arm)))
+    if problem is not None:  # fail before any intermediate training
+        raise UnsupportedError(problem)
     inter_dirs = [intermediate_artifact(recipe, chain, seed, store) for chain in chains_of(arm)]
     inter_info = {
         " > ".join(chain): Manifest.read(d).metrics
@@ -200,6 +203,8 @@ def run_arm(
     backbone = load_backbone(recipe.backbone, quantization=recipe.quantization)
     assembly = Assembly.create(backbone, backend_library(recipe.method))
     names = assembly.load_intermediates(inter_dirs, recipe.method)
+    if arm.composition.name == "madx":
+        attach_language_adapters(recipe, assembly, store)
     assembly.compose(arm.composition, names, recipe.method, with_target=kind.trainable)
 
     report = None
@@ -213,6 +218,8 @@ def run_arm(
 
     scores = {}
     for lang in progress_bar(recipe.target_languages(), f"evaluate {arm.label}", unit="lang"):
+        if assembly.composition == "madx":
+            assembly.activate_language(lang)  # MAD-X: the target language's adapter
         scores[lang] = evaluate_language(recipe, target, model, backbone.tokenizer, lang)
 
     artifact = None
@@ -223,10 +230,7 @@ def run_arm(
             task=target.name,
             kind=target.kind,
             library=assembly.backend.library,
-            adapters=[
-                AdapterEntry(name=n, method=recipe.method.model_dump(), path=f"adapters/{n}")
-                for n in assembly.backend.adapter_names()
-            ],
+            adapters=adapter_entries(assembly),
             composition=assembly.describe(),
             head=model.head_config,
             metrics={"scores": scores, "train": report.to_dict() if report else None},
@@ -242,6 +246,34 @@ def run_arm(
         intermediates=inter_info,
         artifact=artifact,
     )
+
+
+def attach_language_adapters(recipe: Recipe, assembly: Assembly, store: AdapterStore) -> None:
+    """MAD-X: load the source language's adapter and every target language's, frozen.
+
+    Language adapters come from :mod:`adaptxfer.language` (masked-LM trained, stored in
+    the same content-addressed store as the intermediate adapters).
+    """
+    try:
+        from adaptxfer import language
+    except ImportError as error:
+        raise UnsupportedError(
+            "composition 'madx' needs language adapters (package adaptxfer.language), "
+            f"which this build lacks ({error})"
+        ) from None
+    assembly.backend.require_languages()
+    madx = recipe.composition.madx
+    try:
+        settings = language.LanguageAdapterSettings.model_validate(madx.language_adapter)
+    except ValueError as error:
+        raise RecipeError(
+            f"composition.madx.language_adapter: {str(error).splitlines()[-1].strip()}"
+        ) from None
+    for lang in dict.fromkeys([madx.source_language, *recipe.target_languages()]):
+        directory = language.language_adapter_artifact(
+            recipe.backbone, recipe.quantization, lang, store, settings
+        )
+        assembly.add_language(lang, directory, language.load_language_adapter)
 
 
 def evaluate_language(

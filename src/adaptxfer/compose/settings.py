@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -15,7 +15,9 @@ class _Strict(BaseModel):
 
 
 class MergeSettings(_Strict):
-    """peft ``add_weighted_adapter`` over the intermediate LoRA adapters."""
+    """peft ``add_weighted_adapter`` over the intermediate LoRA adapters, in the order of
+    ``intermediate.tasks``; ``weights`` default to the average (1/n each); ``density`` is
+    the fraction kept by ties / dare_*. The merged adapter is frozen under the target."""
 
     combination_type: Literal["linear", "ties", "dare_linear", "dare_ties", "svd", "cat"] = "linear"
     weights: list[float] | None = None
@@ -23,9 +25,20 @@ class MergeSettings(_Strict):
 
 
 class FuseSettings(_Strict):
-    """AdapterFusion (bottleneck) or a learned per-layer mixture of LoRA deltas."""
+    """AdapterFusion (bottleneck) or a learned per-layer mixture of LoRA deltas; the
+    softmax temperature is held fixed (not annealed) so training and reload agree."""
 
     temperature: float = Field(1.0, gt=0)
+
+
+class MadxSettings(_Strict):
+    """MAD-X: the task adapter trains over the ``source_language`` adapter; at test time
+    each target language's adapter replaces it beneath the task adapter.
+    ``language_adapter`` overrides adaptxfer.language's ``LanguageAdapterSettings``
+    (how the language adapters are built; checked when the run starts)."""
+
+    source_language: str = "en"
+    language_adapter: dict[str, Any] = Field(default_factory=dict)
 
 
 class CompositionConfig(_Strict):
@@ -38,3 +51,4 @@ class CompositionConfig(_Strict):
     name: CompositionName = "sequential"
     merge: MergeSettings = Field(default_factory=MergeSettings)
     fuse: FuseSettings = Field(default_factory=FuseSettings)
+    madx: MadxSettings = Field(default_factory=MadxSettings)

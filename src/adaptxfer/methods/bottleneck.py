@@ -8,8 +8,10 @@ from pathlib import Path
 
 from torch import nn
 
-from adaptxfer.methods.backend import AdapterBackend
+from adaptxfer.methods.backend import FUSION, AdapterBackend, LanguageLoader
 from adaptxfer.methods.settings import MethodConfig
+
+_FUSION_PARAM = re.compile(r"(^|\.)adapter_fusion_layer\.")
 
 
 def adapters_config(method: MethodConfig):  # -> adapters.AdapterConfig
@@ -48,6 +50,7 @@ class AdaptersBackend(AdapterBackend):
 
         super().__init__(model)
         adapters.init(model)
+        self._languages: list[str] = []
 
     def add(self, name: str, method: MethodConfig) -> None:
         self._model.add_adapter(name, config=adapters_config(method))
@@ -72,7 +75,46 @@ class AdaptersBackend(AdapterBackend):
             Stack(*names) if len(names) > 1 else (names[0] if names else None)
         )
 
+    def remove(self, name: str) -> None:
+        self._model.delete_adapter(name)
+        self._methods.pop(name, None)
+
+    def fuse(self, sources: Sequence[str], target: str, temperature: float) -> None:
+        """AdapterFusion over the frozen ``sources`` and the trainable ``target``.
+
+        The library anneals its softmax temperature from 50 to 1 when asked; we hold it
+        at ``temperature`` instead (``reduction = 0``) so training and reload agree.
+        """
+        from adapters.composition import Fuse
+
+        names = [*sources, target]
+        fuse = Fuse(*names)
+        self._model.add_adapter_fusion(fuse, config="dynamic")
+        for module in self._model.modules():
+            if type(module).__name__ == "BertFusion":
+                module.T, module.reduction = float(temperature), 0.0
+        self._model.set_active_adapters(fuse)
+
+    def require_languages(self) -> None:
+        return None
+
+    def add_language(self, name: str, directory: Path, loader: LanguageLoader | None) -> None:
+        if loader is None:
+            self._model.load_adapter(str(directory), load_as=name, use_safetensors=True)
+        else:
+            loader(self._model, Path(directory), name)
+        self._languages.append(name)
+        self.set_trainable([])
+
+    def language_names(self) -> list[str]:
+        return list(self._languages)
+
     def parameters_of(self, name: str) -> Iterator[tuple[str, nn.Parameter]]:
+        if name == FUSION:
+            for param_name, param in self._model.named_parameters():
+                if _FUSION_PARAM.search(param_name):
+                    yield param_name, param
+            return
         pattern = re.compile(
             rf"\.(adapters|loras|invertible_adapters|refts)\.{re.escape(name)}(\.|$)"
         )

@@ -7,11 +7,18 @@ import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from torch import nn
 
-from adaptxfer.methods.backend import AdapterBackend
+from adaptxfer.errors import UnsupportedError
+from adaptxfer.methods.backend import FUSION, AdapterBackend
 from adaptxfer.methods.settings import LoraSettings, MethodConfig
+
+if TYPE_CHECKING:
+    from adaptxfer.compose.settings import MergeSettings
+
+MIXTURE = "adaptxfer_lora_mixture"  # submodule of the PeftModel holding the mixture logits
 
 
 def lora_config(settings: LoraSettings):  # -> peft.LoraConfig
@@ -34,6 +41,7 @@ class PeftLoraBackend(AdapterBackend):
         super().__init__(model)
         self._base = model
         self._peft = None  # created by the first add/load: peft needs an adapter to wrap
+        self._hooks: list = []
 
     @property
     def encoder(self) -> nn.Module:
@@ -84,7 +92,59 @@ class PeftLoraBackend(AdapterBackend):
         for n, p in self.encoder.named_parameters():
             p.requires_grad = n in keep
 
+    def remove(self, name: str) -> None:
+        self.peft_model.delete_adapter(name)
+        self._methods.pop(name, None)
+
+    def fuse(self, sources: Sequence[str], target: str, temperature: float) -> None:
+        """Target adapter active in peft; the frozen sources enter through a learned
+        per-layer softmax mixture (:mod:`adaptxfer.methods.lora_mixture`)."""
+        from adaptxfer.methods.lora_mixture import attach_mixture
+
+        if self._hooks:
+            raise UnsupportedError("a LoRA mixture is already attached to this model")
+        self.activate([target])
+        mixture, self._hooks = attach_mixture(self.peft_model, sources, temperature)
+        self.peft_model.add_module(MIXTURE, mixture)
+
+    def merge(self, sources: Sequence[str], name: str, settings: MergeSettings) -> None:
+        """peft ``add_weighted_adapter``; weights default to the average (1/n each)."""
+        sources = list(sources)
+        if len(sources) < 2:
+            raise UnsupportedError(
+                f"composition 'merge' combines several intermediate adapters; got {len(sources)}"
+            )
+        weights = settings.weights or [1.0 / len(sources)] * len(sources)
+        if len(weights) != len(sources):
+            raise UnsupportedError(
+                f"composition.merge.weights has {len(weights)} values for {len(sources)} "
+                "intermediate adapters; give one weight per intermediate task"
+            )
+        ranks = {self._methods[s].lora.r for s in sources}
+        kind = settings.combination_type
+        if len(ranks) > 1 and kind not in ("svd", "cat"):
+            raise UnsupportedError(
+                f"composition.merge.combination_type {kind!r} needs equal LoRA ranks, got "
+                f"{sorted(ranks)}; use svd or cat"
+            )
+        density = settings.density if kind in ("ties", "dare_linear", "dare_ties") else None
+        self.peft_model.add_weighted_adapter(
+            sources, list(weights), name, combination_type=kind, density=density
+        )
+        first = self._methods[sources[0]]
+        rank = {"cat": sum, "svd": max}.get(kind, max)(self._methods[s].lora.r for s in sources)
+        lora = first.lora.model_copy(update={"r": rank})
+        self._methods[name] = first.model_copy(update={"lora": lora})
+        self.activate([name])  # peft warns when the active adapter is deleted
+        for source in sources:
+            self.remove(source)
+
     def parameters_of(self, name: str) -> Iterator[tuple[str, nn.Parameter]]:
+        if name == FUSION:
+            for param_name, param in self.encoder.named_parameters():
+                if f"{MIXTURE}." in param_name:
+                    yield param_name, param
+            return
         pattern = re.compile(rf"\.lora_\w+\.{re.escape(name)}(\.|$)")
         for param_name, param in self.encoder.named_parameters():
             if pattern.search(param_name):

@@ -145,6 +145,13 @@ class Recipe(_Strict):
                     "'none' is the no-intermediate baseline; with intermediate tasks choose sequential, stack, fuse, merge or madx",
                 )
             )
+        if self.intermediate.tasks and self.composition.name != "none":
+            from adaptxfer.compose.support import composition_problem
+
+            adapters = 1 if self.composition.name == "sequential" else len(self.intermediate.tasks)
+            problem = composition_problem(self.method, self.composition, adapters)
+            if problem is not None:
+                found.append((("composition", "name"), problem))
         if not get_kind(target.kind).trainable and self.composition.name in ("fuse", "madx"):
             found.append(
                 (
