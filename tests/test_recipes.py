@@ -161,6 +161,11 @@ def test_set_overrides_parse_yaml_values(tmp_path: Path) -> None:
             ["composition=madx"],
             ["composition.name", "madx", "bottleneck method"],
         ),
+        (
+            GOOD,
+            ["method.name=seq_bn", "composition=madx", "composition.madx.source_language=xx"],
+            ["composition.madx", "'xx'", "languages with text"],
+        ),
         (GOOD, ["target.train.epochs=2"], ["target.train.epochs", "unknown key"]),
         (GOOD, ["seeds=[1,1]"], ["seeds", "distinct"]),
         (

@@ -23,7 +23,7 @@ from adaptxfer.artifacts import Manifest, adapter_entries, save_artifact
 from adaptxfer.compose.assemble import Assembly
 from adaptxfer.compose.settings import CompositionConfig
 from adaptxfer.compose.support import composition_problem
-from adaptxfer.errors import RecipeError, UnsupportedError
+from adaptxfer.errors import UnsupportedError
 from adaptxfer.methods import backend_library
 from adaptxfer.progress import progress_bar
 from adaptxfer.recipes.schema import Recipe
@@ -254,24 +254,13 @@ def attach_language_adapters(recipe: Recipe, assembly: Assembly, store: AdapterS
     Language adapters come from :mod:`adaptxfer.language` (masked-LM trained, stored in
     the same content-addressed store as the intermediate adapters).
     """
-    try:
-        from adaptxfer import language
-    except ImportError as error:
-        raise UnsupportedError(
-            "composition 'madx' needs language adapters (package adaptxfer.language), "
-            f"which this build lacks ({error})"
-        ) from None
+    from adaptxfer import language
+
     assembly.backend.require_languages()
     madx = recipe.composition.madx
-    try:
-        settings = language.LanguageAdapterSettings.model_validate(madx.language_adapter)
-    except ValueError as error:
-        raise RecipeError(
-            f"composition.madx.language_adapter: {str(error).splitlines()[-1].strip()}"
-        ) from None
     for lang in dict.fromkeys([madx.source_language, *recipe.target_languages()]):
         directory = language.language_adapter_artifact(
-            recipe.backbone, recipe.quantization, lang, store, settings
+            recipe.backbone, recipe.quantization, lang, store, madx.language_adapter
         )
         assembly.add_language(lang, directory, language.load_language_adapter)
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from adaptxfer.language.settings import LanguageAdapterSettings
 
 CompositionName = Literal["none", "sequential", "stack", "fuse", "merge", "madx"]
 COMPOSITION_NAMES: tuple[str, ...] = ("none", "sequential", "stack", "fuse", "merge", "madx")
@@ -34,11 +36,10 @@ class FuseSettings(_Strict):
 class MadxSettings(_Strict):
     """MAD-X: the task adapter trains over the ``source_language`` adapter; at test time
     each target language's adapter replaces it beneath the task adapter.
-    ``language_adapter`` overrides adaptxfer.language's ``LanguageAdapterSettings``
-    (how the language adapters are built; checked when the run starts)."""
+    ``language_adapter`` says how the language adapters are built and trained."""
 
     source_language: str = "en"
-    language_adapter: dict[str, Any] = Field(default_factory=dict)
+    language_adapter: LanguageAdapterSettings = Field(default_factory=LanguageAdapterSettings)
 
 
 class CompositionConfig(_Strict):

@@ -80,15 +80,21 @@ BIBLE_BASE: dict[str, Any] = {
     "backbone": "e5-small",
     "quantization": "none",
     "method": LORA,
-    "intermediate": {"tasks": ["bible-para-en"], "train": {"max_steps": 120}},
-    "train": {"lr": 1.0e-3, "batch_size": 16, "max_length": 128, "warmup_ratio": 0.06},
-    "eval": {"split": "test", "max_examples": 300, "batch_size": 64},
+    "intermediate": {"tasks": ["bible-para-en"], "train": {"max_steps": 100}},
+    "train": {
+        "lr": 1.0e-3,
+        "batch_size": 16,
+        "max_length": 128,
+        "warmup_ratio": 0.06,
+        "dev_examples": 300,
+    },
+    "eval": {"split": "test", "max_examples": 250, "batch_size": 64},
     "seeds": [0],
 }
 BIBLE: dict[str, dict[str, Any]] = {
     "para-x": {
         "task": "bible-para-x",
-        "train": {"max_steps": 60, "max_train_examples": 256},
+        "train": {"max_steps": 40, "max_train_examples": 256},
         "summary": "English paraphrase (Bible verses) -> paraphrase identification in 5 other languages.",
         "override": "--set train.max_steps=50 --set seeds=[0,1]",
         "description": (

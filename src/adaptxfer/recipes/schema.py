@@ -152,6 +152,19 @@ class Recipe(_Strict):
             problem = composition_problem(self.method, self.composition, adapters)
             if problem is not None:
                 found.append((("composition", "name"), problem))
+        if self.composition.name == "madx":
+            from adaptxfer.language import language_adapter_languages
+
+            known = language_adapter_languages()
+            wanted = [self.composition.madx.source_language, *self.target_languages()]
+            missing = [lang for lang in dict.fromkeys(wanted) if lang not in known]
+            if missing:
+                found.append(
+                    (
+                        ("composition", "madx"),
+                        f"no text to train MAD-X language adapters for {missing}; languages with text: {', '.join(known)} (restrict `languages:` to those)",
+                    )
+                )
         if not get_kind(target.kind).trainable and self.composition.name in ("fuse", "madx"):
             found.append(
                 (
