@@ -57,7 +57,7 @@ def test_committed_recipes_equal_the_generator() -> None:
 
 
 def test_bible_recipes_keep_their_tuned_settings() -> None:
-    """The README's main job is tuned for <= 10 min on 2 CPU cores: keep it so."""
+    """The README's main job is tuned for <= 10 min on 2 CPU cores (8 m 16 s measured): keep it so."""
     para = load_recipe(ROOT / "recipes" / "bible" / "para-en_to_para-x.yaml")
     tatoeba = load_recipe(ROOT / "recipes" / "bible" / "para-en_to_tatoeba.yaml")
     for recipe in (para, tatoeba):
@@ -69,7 +69,7 @@ def test_bible_recipes_keep_their_tuned_settings() -> None:
             8, 16, 0.05, ["query", "value"]
         )  # fmt: skip
         assert recipe.intermediate.tasks == ["bible-para-en"]
-        assert recipe.phase_train("intermediate").max_steps == 120
+        assert recipe.phase_train("intermediate").max_steps == 100
         assert (recipe.train.lr, recipe.train.batch_size, recipe.train.max_length) == (
             1e-3,
             16,
@@ -77,13 +77,13 @@ def test_bible_recipes_keep_their_tuned_settings() -> None:
         )
         assert (recipe.eval.split, recipe.eval.max_examples, recipe.eval.batch_size) == (
             "test",
-            300,
+            250,
             64,
         )
         assert recipe.seeds == [0] and recipe.composition.name == "sequential"
         assert recipe.languages == "all"
     assert para.target.task == "bible-para-x"
-    assert para.target.train == {"max_steps": 60, "max_train_examples": 256}
+    assert para.target.train == {"max_steps": 40, "max_train_examples": 256}
     assert tatoeba.target.task == "bible-tatoeba" and tatoeba.target.train == {}
     # one intermediate adapter serves both (same store key)
     from adaptxfer.experiment import intermediate_spec
