@@ -40,7 +40,7 @@ def training_speed(steps: int, batch_size: int) -> dict[str, dict[str, float]]:
         backbone = load_backbone("e5-small")
         assembly = Assembly.create(backbone, backend_library(method))
         assembly.backend.add("adapter", method)
-        assembly._apply("intermediate", ["adapter"], ["adapter"])
+        assembly.train_alone("adapter")
         head_config = kind.head_config(task, backbone.hidden_size)
         model = TaskModel(assembly.encoder, build_head(head_config), head_config)
         settings = TrainSettings(

@@ -108,7 +108,7 @@ def train_intermediate(backbone: str, method: MethodConfig, seed: int, out: Path
     loaded = load_backbone(backbone)
     assembly = Assembly.create(loaded, backend_library(method))
     assembly.backend.add("adapter", method)
-    assembly._apply("intermediate", ["adapter"], ["adapter"])
+    assembly.train_alone("adapter")
     model = task_model(assembly, seed)
     kind = get_kind("classification")
     train(model, kind, features(loaded.tokenizer, "bible-para-en", "en"), loaded.tokenizer,

@@ -114,7 +114,7 @@ def _train_intermediate(
     else:
         assembly.load_intermediates([earlier], recipe.method)
     name = assembly.backend.adapter_names()[0]
-    assembly._apply("intermediate", [name], [name])
+    assembly.train_alone(name)
     settings = recipe.phase_train("intermediate")
     model, report = _train_head_and_adapter(
         recipe, task, assembly, settings, seed, f"{task.name} (intermediate)"
@@ -128,6 +128,28 @@ def _train_intermediate(
         split="dev",
         max_examples=settings.dev_examples,
     )
+    save_model(
+        out,
+        recipe,
+        task,
+        assembly,
+        model,
+        metrics={"dev": dev, "train": report.to_dict()},
+        provenance={"chain": list(chain), "seed": seed},
+    )
+
+
+def save_model(
+    out: Path,
+    recipe: Recipe,
+    task: TaskSpec,
+    assembly: Assembly,
+    model: TaskModel,
+    *,
+    metrics: dict[str, Any],
+    provenance: dict[str, Any],
+) -> Path:
+    """Save a trained (or retrieval) model as one artifact describing how it was built."""
     manifest = Manifest(
         backbone=recipe.backbone,
         quantization=recipe.quantization,
@@ -137,10 +159,10 @@ def _train_intermediate(
         adapters=adapter_entries(assembly),
         composition=assembly.describe(),
         head=model.head_config,
-        metrics={"dev": dev, "train": report.to_dict()},
-        provenance={"chain": list(chain), "seed": seed},
+        metrics=metrics,
+        provenance=provenance,
     )
-    save_artifact(out, assembly, model.head, manifest)
+    return save_artifact(out, assembly, model.head, manifest)
 
 
 def _train_head_and_adapter(
@@ -224,19 +246,21 @@ def run_arm(
 
     artifact = None
     if artifact_dir is not None and (assembly.backend.adapter_names() or model.head is not None):
-        manifest = Manifest(
-            backbone=recipe.backbone,
-            quantization=recipe.quantization,
-            task=target.name,
-            kind=target.kind,
-            library=assembly.backend.library,
-            adapters=adapter_entries(assembly),
-            composition=assembly.describe(),
-            head=model.head_config,
-            metrics={"scores": scores, "train": report.to_dict() if report else None},
-            provenance={"arm": arm.label, "seed": seed, "intermediates": list(arm.intermediates)},
+        artifact = str(
+            save_model(
+                artifact_dir,
+                recipe,
+                target,
+                assembly,
+                model,
+                metrics={"scores": scores, "train": report.to_dict() if report else None},
+                provenance={
+                    "arm": arm.label,
+                    "seed": seed,
+                    "intermediates": list(arm.intermediates),
+                },
+            )
         )
-        artifact = str(save_artifact(artifact_dir, assembly, model.head, manifest))
     return ArmOutcome(
         arm=arm.label,
         composition=arm.composition.name,

@@ -170,6 +170,10 @@ class Assembly:
             active, trainable = [*intermediates, *target], target
         self._apply(name, active, trainable)
 
+    def train_alone(self, adapter: str) -> None:
+        """The intermediate phase: ``adapter`` alone is active and trainable."""
+        self._apply("intermediate", [adapter], [adapter])
+
     def _apply(self, name: str, active: list[str], trainable: list[str]) -> None:
         self.composition, self.active, self.trainable = name, active, trainable
         if active and name != "fuse":  # fuse activated its own Fuse / mixture
