@@ -513,8 +513,9 @@ def test_run_arm_madx_with_stored_language_adapters(tiny, store, tmp_path):
     from adaptxfer.experiment import arms_of, run_arm
 
     recipe = two_intermediate_recipe(tiny, "seq_bn", "madx")
-    recipe.composition.madx.language_adapter.update(
-        {"max_steps": 2, "head_steps": 1, "batch_size": 4, "max_length": 32}
+    madx = recipe.composition.madx
+    madx.language_adapter = madx.language_adapter.model_copy(
+        update={"max_steps": 2, "head_steps": 1, "batch_size": 4, "max_length": 32}
         | {"max_texts": 16, "eval_texts": 8}
     )
     (arm,) = arms_of(recipe)

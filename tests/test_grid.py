@@ -125,6 +125,22 @@ def test_small_grid_trains_each_intermediate_once_and_resumes(tmp_path: Path) ->
     assert {p: p.stat().st_mtime_ns for p in results} == mtimes
 
 
+def test_failed_intermediate_is_reported_for_each_cell_that_needs_it(tmp_path: Path) -> None:
+    """An intermediate whose data is missing fails once; both cells that need it are
+    reported failed with that cause, neither leaves a results.json, the driver goes on."""
+    body = f"set: {{data_dir: {tmp_path / 'no-data'}}}\n"
+    body += "intermediates: [mnli]\ntargets: [bible-tatoeba, bible-para-x]\n"
+    body += "languages: [de]\nseeds: [0]\nbaseline: false\n"
+    out = tmp_path / "out"
+    outcome = run_grid(load_grid(write_grid(tmp_path, body), out), out, log=lambda _: None)
+    assert outcome.ran == [] and len(outcome.failed) == 2
+    for reason in outcome.failed.values():
+        assert reason.startswith("intermediate mnli (seed 0) failed:"), reason
+        assert "no-data" in reason and "mnli" in reason
+    assert not list((out / "cells").rglob("results.json"))
+    assert AdapterStore(out / "store").trainings() == []
+
+
 @pytest.mark.slow
 def test_two_by_two_grid_killed_and_resumed_from_the_cli(tmp_path: Path) -> None:
     """2 intermediates x 2 targets x 2 seeds: kill after the first finished cell, resume,
@@ -168,8 +184,11 @@ def test_two_by_two_grid_killed_and_resumed_from_the_cli(tmp_path: Path) -> None
 
 @pytest.mark.slow
 def test_ray_engine_on_a_local_instance(tmp_path: Path) -> None:
+    """Baseline + one intermediate run; an intermediate without data (mnli) fails in the
+    training phase and its cell is reported, not run."""
     ray = pytest.importorskip("ray")
-    body = "intermediates: [bible-para-en]\ntargets: [bible-tatoeba]\n"
+    body = f"set: {{data_dir: {tmp_path / 'no-data'}}}\n"
+    body += "intermediates: [bible-para-en, mnli]\ntargets: [bible-tatoeba]\n"
     body += "languages: [de, fr]\nseeds: [0]\n"
     out = tmp_path / "out"
     grid = load_grid(write_grid(tmp_path, body), out)
@@ -178,7 +197,8 @@ def test_ray_engine_on_a_local_instance(tmp_path: Path) -> None:
         outcome = run_grid(grid, out, engine="ray", num_cpus=1, log=lambda _: None)
     finally:
         ray.shutdown()
-    assert not outcome.failed, outcome.failed
+    assert list(outcome.failed) == ["e5-small/bible-tatoeba/mnli__sequential__seed0"]
+    assert next(iter(outcome.failed.values())).startswith("intermediate mnli (seed 0) failed:")
     assert len(outcome.ran) == 2
     assert len(AdapterStore(out / "store").trainings()) == 1
     assert len(list((out / "cells").rglob("results.json"))) == 2

@@ -24,7 +24,7 @@ from typing import Any, Literal
 
 from adaptxfer.cache import atomic_write_text
 from adaptxfer.errors import UserError
-from adaptxfer.grid.expand import Cell, Grid
+from adaptxfer.grid.expand import Cell, Grid, IntermediateJob, jobs_of
 
 Engine = Literal["local", "ray"]
 STORE = "store"
@@ -155,17 +155,42 @@ def train_intermediate(recipe: Any, chain: tuple[str, ...], seed: int, store_dir
 def _run_local(
     pending: list[Cell], store_dir: Path, outcome: GridOutcome, grid: Grid, log: Callable
 ) -> None:
+    """Cells in order; each first gets its intermediate adapters (found in the store or
+    trained), so an adapter that fails is tried once and its other cells are not run."""
+    failed_keys: dict[str, str] = {}
     for i, cell in enumerate(pending, 1):
         log(f"[{i}/{len(pending)}] {cell.id}")
         try:
+            for job in jobs_of(cell):
+                blocked = _blocked_by([job], failed_keys)
+                if blocked:
+                    raise _Blocked(blocked)
+                try:
+                    train_intermediate(job.recipe, job.chain, job.seed, str(store_dir))
+                except Exception as err:
+                    failed_keys[job.key] = _describe(err)
+                    raise _Blocked(_blocked_by([job], failed_keys)) from err
             run_cell(cell.recipe, str(cell.dir), str(store_dir), cell.labels, str(grid.path))
         except KeyboardInterrupt:
             raise
         except Exception as err:
-            outcome.failed[cell.id] = _describe(err)
+            outcome.failed[cell.id] = str(err) if isinstance(err, _Blocked) else _describe(err)
             log(f"  failed: {outcome.failed[cell.id]}")
         else:
             outcome.ran.append(cell.id)
+
+
+class _Blocked(Exception):
+    """A cell not run because an intermediate adapter it needs failed."""
+
+
+def _blocked_by(jobs: list[IntermediateJob], failed_keys: dict[str, str]) -> str | None:
+    """Why a cell (or a chain) cannot run: the first of its adapters that failed."""
+    for job in jobs:
+        if job.key in failed_keys:
+            chain = " > ".join(job.chain)
+            return f"intermediate {chain} (seed {job.seed}) failed: {failed_keys[job.key]}"
+    return None
 
 
 # -- ray -----------------------------------------------------------------------------------
@@ -225,10 +250,15 @@ def _submit(
     failed_keys: dict[str, str] = {}
     for length in sorted({len(j.chain) for j in jobs}):
         batch = [j for j in jobs if len(j.chain) == length]
+        by_key = {j.key: j for j in jobs}
+        for job in batch:  # a chain whose prefix failed cannot be built
+            blocked = _blocked_by([by_key[k] for k in job.prefixes], failed_keys)
+            if blocked:
+                failed_keys[job.key] = blocked
         refs = {
             train_task.remote(j.recipe, j.chain, j.seed, str(store_dir)): j
             for j in batch
-            if not _stored(j, store_dir)
+            if j.key not in failed_keys and not _stored(j, store_dir)
         }
         if refs:
             log(f"training {len(refs)} intermediate adapter(s) of chain length {length}")
@@ -238,10 +268,19 @@ def _submit(
             except Exception as err:
                 failed_keys[job.key] = _describe(err)
                 log(f"  intermediate {' > '.join(job.chain)} (seed {job.seed}) failed")
-    # Phase 2: the cells (their intermediates are now in the store).
+    # Phase 2: the cells (their intermediates are now in the store); a cell whose
+    # intermediate failed is reported, not run (it would only train and fail again).
+    runnable = []
+    for cell in pending:
+        blocked = _blocked_by(jobs_of(cell), failed_keys)
+        if blocked:
+            outcome.failed[cell.id] = blocked
+            log(f"{cell.id} not run: {blocked}")
+        else:
+            runnable.append(cell)
     refs = {
         cell_task.remote(c.recipe, str(c.dir), str(store_dir), c.labels, str(grid.path)): c
-        for c in pending
+        for c in runnable
     }
     for i, (ref, cell) in enumerate(_as_completed(ray, refs), 1):
         try:

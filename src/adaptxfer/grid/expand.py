@@ -54,6 +54,7 @@ class IntermediateJob:
     recipe: Recipe
     chain: tuple[str, ...]
     seed: int
+    prefixes: tuple[str, ...] = ()  # keys of the shorter chains this one builds on
 
 
 @dataclass
@@ -68,13 +69,25 @@ class Grid:
         chains first (a chain builds on its prefix, so prefixes are ready first)."""
         jobs: dict[str, IntermediateJob] = {}
         for cell in self.cells if cells is None else cells:
-            for arm in arms_of(cell.recipe):
-                for chain in chains_of(arm):
-                    for seed in cell.recipe.seeds:
-                        for n in range(1, len(chain) + 1):
-                            key = content_key(intermediate_spec(cell.recipe, chain[:n], seed))
-                            jobs.setdefault(key, IntermediateJob(key, cell.recipe, chain[:n], seed))
+            for job in jobs_of(cell):
+                jobs.setdefault(job.key, job)
         return sorted(jobs.values(), key=lambda job: len(job.chain))
+
+
+def jobs_of(cell: Cell) -> list[IntermediateJob]:
+    """The intermediate adapters one cell needs, each chain after its prefixes."""
+    jobs: dict[str, IntermediateJob] = {}
+    for arm in arms_of(cell.recipe):
+        for chain in chains_of(arm):
+            for seed in cell.recipe.seeds:
+                keys = [
+                    content_key(intermediate_spec(cell.recipe, chain[:n], seed))
+                    for n in range(1, len(chain) + 1)
+                ]
+                for n, key in enumerate(keys, 1):
+                    job = IntermediateJob(key, cell.recipe, chain[:n], seed, tuple(keys[: n - 1]))
+                    jobs.setdefault(key, job)
+    return sorted(jobs.values(), key=lambda job: len(job.chain))
 
 
 def load_grid(
