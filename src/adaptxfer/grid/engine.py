@@ -245,12 +245,12 @@ def _submit(
     cell_task = ray.remote(run_cell).options(**options)
 
     jobs = grid.intermediate_jobs(pending)
+    by_key = {j.key: j for j in jobs}
     # Phase 1: each distinct intermediate adapter once. Chains wait for their prefixes
     # (shorter chains are submitted, and finished, first).
     failed_keys: dict[str, str] = {}
     for length in sorted({len(j.chain) for j in jobs}):
         batch = [j for j in jobs if len(j.chain) == length]
-        by_key = {j.key: j for j in jobs}
         for job in batch:  # a chain whose prefix failed cannot be built
             blocked = _blocked_by([by_key[k] for k in job.prefixes], failed_keys)
             if blocked:

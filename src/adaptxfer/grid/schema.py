@@ -26,6 +26,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from adaptxfer.compose.settings import CompositionConfig
+from adaptxfer.recipes.schema import tasks_short_form
 
 
 class _Strict(BaseModel):
@@ -45,11 +46,7 @@ class IntermediateEntry(_Strict):
     @model_validator(mode="before")
     @classmethod
     def _short_form(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            return {"tasks": [value]}
-        if isinstance(value, list):
-            return {"tasks": value}
-        return value
+        return tasks_short_form(value)
 
     def label(self) -> str:
         return self.name or " > ".join(self.tasks)

@@ -21,6 +21,15 @@ from adaptxfer.train import TrainSettings
 Quantization = Literal["none", "int8", "nf4"]
 
 
+def tasks_short_form(value: Any) -> Any:
+    """``a`` or ``[a, b]`` for ``{tasks: [...]}`` (intermediate blocks and grid entries)."""
+    if isinstance(value, str):
+        return {"tasks": [value]}
+    if isinstance(value, list):
+        return {"tasks": value}
+    return value
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -35,13 +44,7 @@ class IntermediatePhase(_Strict):
     @model_validator(mode="before")
     @classmethod
     def _short_form(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            return {"tasks": [value]}
-        if isinstance(value, list):
-            return {"tasks": value}
-        if value is None:
-            return {"tasks": []}
-        return value
+        return {"tasks": []} if value is None else tasks_short_form(value)
 
 
 class TargetPhase(_Strict):
