@@ -45,15 +45,15 @@ def print_table(title: str, header: list[str], rows: list[list[str]]) -> None:
 
 # -- commands -------------------------------------------------------------------------
 def cmd_run(args: argparse.Namespace) -> int:
+    from adaptxfer.output_dirs import claim_run_dir
     from adaptxfer.recipes.loading import load_recipe
-    from adaptxfer.run import check_output_dir, run_recipe
+    from adaptxfer.run import run_recipe
 
+    out = claim_run_dir(Path(args.output_dir), args.overwrite) if args.output_dir else None
     recipe = load_recipe(args.recipe, args.set or [])
-    if args.output_dir:
-        check_output_dir(Path(args.output_dir), args.overwrite)
     result, out = run_recipe(
         recipe,
-        Path(args.output_dir) if args.output_dir else None,
+        out,
         overwrite=args.overwrite,
         store_dir=Path(args.store) if args.store else None,
         recipe_file=str(args.recipe),
@@ -80,9 +80,11 @@ def cmd_tasks(args: argparse.Namespace) -> int:
 
 def cmd_grid(args: argparse.Namespace) -> int:
     from adaptxfer.grid import load_grid, run_grid
+    from adaptxfer.output_dirs import claim_grid_dir
     from adaptxfer.report import build_report
 
     out = Path(args.output_dir) if args.output_dir else Path("runs") / Path(args.grid).stem
+    out = claim_grid_dir(out) if not args.dry_run else out
     grid = load_grid(args.grid, out, args.set or [])
     if args.dry_run:
         jobs = grid.intermediate_jobs()

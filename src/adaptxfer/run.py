@@ -13,30 +13,19 @@ from pathlib import Path
 import yaml
 
 from adaptxfer.cache import atomic_dir
-from adaptxfer.errors import UserError
 from adaptxfer.experiment import arms_of, run_arm, safe_name
+from adaptxfer.output_dirs import RESULTS_JSON, claim_run_dir
 from adaptxfer.recipes.schema import Recipe
 from adaptxfer.results import RunResult, environment
 from adaptxfer.store import AdapterStore
 from adaptxfer.tasks.registry import get_task
 from adaptxfer.tasks.scoring import primary_metric
 
-RESULTS_JSON = "results.json"
 RESULTS_MD = "results.md"
 
 
 def default_output_dir(recipe: Recipe) -> Path:
     return Path("runs") / f"{safe_name(recipe.name or 'run')}-{time.strftime('%Y%m%d-%H%M%S')}"
-
-
-def check_output_dir(output_dir: Path, overwrite: bool) -> None:
-    if output_dir.exists() and not output_dir.is_dir():
-        raise UserError(f"--output-dir {output_dir}: exists and is not a directory")
-    if (output_dir / RESULTS_JSON).exists() and not overwrite:
-        raise UserError(
-            f"--output-dir {output_dir}: already holds a finished run ({RESULTS_JSON}); "
-            "choose another directory or pass --overwrite"
-        )
 
 
 def run_recipe(
@@ -50,8 +39,9 @@ def run_recipe(
 ) -> tuple[RunResult, Path]:
     """Run every seed and arm of ``recipe`` into ``output_dir``; ``labels`` (e.g. a grid
     cell's axes) are recorded in results.json for reports."""
-    output_dir = Path(output_dir) if output_dir else default_output_dir(recipe)
-    check_output_dir(output_dir, overwrite)
+    output_dir = claim_run_dir(
+        Path(output_dir) if output_dir else default_output_dir(recipe), overwrite
+    )
     target = get_task(recipe.target.task)
     started = time.perf_counter()
     with atomic_dir(output_dir) as tmp:

@@ -25,10 +25,11 @@ from typing import Any, Literal
 from adaptxfer.cache import atomic_write_text
 from adaptxfer.errors import UserError
 from adaptxfer.grid.expand import Cell, Grid, IntermediateJob, jobs_of
+from adaptxfer.output_dirs import GRID_JSON
 
 Engine = Literal["local", "ray"]
 STORE = "store"
-GRID_JSON = "grid.json"
+
 # Environment a Ray worker needs to behave like this process (offline Hub, cache root).
 _FORWARDED_ENV = (
     "ADAPTXFER_CACHE",

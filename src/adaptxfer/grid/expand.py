@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from adaptxfer.errors import RecipeError
 from adaptxfer.experiment import BASELINE, arms_of, chains_of, intermediate_spec, safe_name
 from adaptxfer.grid.schema import GridSpec
+from adaptxfer.output_dirs import RESULTS_JSON
 from adaptxfer.recipes.loading import (
     _line_of,
     apply_override,
@@ -28,8 +29,6 @@ from adaptxfer.recipes.loading import (
 )
 from adaptxfer.recipes.schema import Recipe
 from adaptxfer.store import content_key
-
-RESULTS_JSON = "results.json"
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,9 @@ from typing import Any
 
 from adaptxfer.errors import UserError
 from adaptxfer.metrics import mean_ci95
+from adaptxfer.output_dirs import RESULTS_JSON
 from adaptxfer.results import RunResult
 
-RESULTS_JSON = "results.json"
 AVERAGE = "average"
 # The baseline arm's label, as adaptxfer.experiment.BASELINE writes it (a test checks);
 # not imported from there so that reports do not load torch and the adapter libraries.
