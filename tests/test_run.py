@@ -56,6 +56,9 @@ def test_tiny_recipe_runs_both_arms_and_writes_the_run_dir(tmp_path: Path) -> No
             assert outcome["scores"][lang]["examples"] == 24
     table = (out / "results.md").read_text(encoding="utf-8")
     assert "| de |" in table and "average" in table.lower()
+    # Beside the scores, what a constant answer scores on the same (balanced) examples.
+    assert "| majority |" in table and "| 50.0 |" in table
+    assert all(o["scores"]["de"]["majority"] == 50.0 for o in result["outcomes"])
     # The printed table names every language and the delta (Δ) column.
     assert "tl" in proc.stdout and "Δ sequential − baseline" in proc.stdout
     # A finished run is never overwritten by accident.

@@ -260,3 +260,21 @@ def test_task_metrics_score_crafted_predictions_as_computed_by_hand():
     assert score("accuracy", [0, 1, 1, 2], [0, 1, 2, 2], lang="en") == {"accuracy": 75.0}
     ranked = score("map@20", [["x", "a", "y", "b"]], [{"a", "b"}], lang="en")
     assert ranked == {"map@20": pytest.approx(50.0)}
+
+
+# -- floors -------------------------------------------------------------------------------------
+def test_each_kind_reports_the_score_of_an_input_blind_answer():
+    import datasets
+
+    tasks = all_tasks()
+    labels = datasets.Dataset.from_dict({"label": [0, 1, 1, 2, 1]})
+    assert get_kind("classification").floor(tasks["mnli"], labels) == {"majority": 60.0}
+    choices = datasets.Dataset.from_dict({"choices": [["a", "b"], ["a", "b", "c", "d"]]})
+    assert get_kind("multiple_choice").floor(tasks["copa"], choices) == {
+        "chance": pytest.approx(37.5)
+    }
+    tags = datasets.Dataset.from_dict({"tags": [["NOUN", "VERB"], ["NOUN", ".", "NOUN"]]})
+    assert get_kind("tagging").floor(tasks["pos-x"], tags) == {"majority": 60.0}
+    # A constant tag has no entity F1 to compare with: no floor for NER.
+    assert get_kind("tagging").floor(tasks["panx"], tags) == {}
+    assert get_kind("retrieval").floor(tasks["tatoeba"], tags) == {}

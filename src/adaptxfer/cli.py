@@ -73,8 +73,10 @@ def cmd_tasks(args: argparse.Namespace) -> int:
             continue
         langs = task.languages
         shown = " ".join(langs) if len(langs) <= 8 else f"{' '.join(langs[:8])} … ({len(langs)})"
-        rows.append([task.name, task.role, task.kind, task.metric, shown, task.source_name])
-    print_table("tasks", ["task", "role", "kind", "metric", "languages", "source"], rows)
+        floor = task.floor.describe() if task.floor else ""
+        rows.append([task.name, task.role, task.kind, task.metric, floor, shown, task.source_name])
+    header = ["task", "role", "kind", "metric", "floor", "languages", "source"]
+    print_table("tasks", header, rows)
     return EXIT_OK
 
 
@@ -271,7 +273,10 @@ def build_parser() -> argparse.ArgumentParser:
     tasks = sub.add_parser(
         "tasks",
         help="list the tasks adaptxfer knows",
-        description="List every task: role, kind, metric, languages and data source.",
+        description=(
+            "List every task: role, kind, metric, floor (what an input-blind answer "
+            "scores: majority class or chance), languages and data source."
+        ),
     )
     tasks.add_argument("--role", choices=["intermediate", "target"], help="only this role")
     return parser

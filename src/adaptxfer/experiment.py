@@ -312,6 +312,7 @@ def evaluate_language(
     scores = kind.evaluate(task, model, splits, tokenizer, settings, lang)
     return {
         **scores,
+        **kind.floor(task, splits[settings.split]),
         "examples": float(len(splits[settings.split])),
         "seconds": round(time.perf_counter() - started, 2),
     }

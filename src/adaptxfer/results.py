@@ -16,6 +16,7 @@ from typing import Any
 from adaptxfer import __version__
 
 FORMAT = "adaptxfer/results-v1"
+FLOORS = ("majority", "chance")  # the floor names task kinds report beside a score
 
 
 @dataclass
@@ -83,14 +84,32 @@ class RunResult:
         data.pop("summary", None)
         return cls(**data)
 
+    def floor(self) -> tuple[str, dict[str, float]]:
+        """The floor the scores were reported with (``"majority"`` or ``"chance"``, see
+        :class:`adaptxfer.tasks.spec.Floor`) and its value per language; ``("", {})`` if
+        none. Every arm and seed scores the same examples, so any outcome gives it."""
+        for outcome in self.outcomes:
+            for name in FLOORS:
+                values = {
+                    lang: scores[name]
+                    for lang, scores in outcome["scores"].items()
+                    if isinstance(scores, dict) and name in scores
+                }
+                if values:
+                    return name, values
+        return "", {}
+
     # -- tables --------------------------------------------------------------------
     def table_rows(self) -> tuple[list[str], list[list[str]]]:
-        """Header and rows: language, each arm, and the delta of the last arm over the first."""
+        """Header and rows: language, each arm, the delta of the last arm over the first,
+        and the floor (majority class or chance) where the scores carry one."""
         summary = self.summary()
         compare = len(self.arms) > 1
+        floor_name, floors = self.floor()
         header = ["language", *self.arms] + (
             [f"Δ {self.arms[-1]} − {self.arms[0]}"] if compare else []
         )
+        header += [floor_name] if floor_name else []
         rows = []
         for lang in [*self.languages, "average"]:
             cells = [lang]
@@ -105,6 +124,8 @@ class RunResult:
                 cells.append(_fmt(stat))
             if compare:
                 cells.append(f"{means[-1] - means[0]:+.1f}")
+            if floor_name:
+                cells.append(_floor_cell(floors, self.languages if lang == "average" else [lang]))
             rows.append(cells)
         return header, rows
 
@@ -131,6 +152,11 @@ class RunResult:
             f"{self.seconds:.0f} s; adaptxfer {env.get('adaptxfer', '?')}.",
         ]
         return "\n".join(lines) + "\n"
+
+
+def _floor_cell(floors: dict[str, float], languages: list[str]) -> str:
+    values = [floors[lang] for lang in languages if lang in floors]
+    return f"{sum(values) / len(values):.1f}" if len(values) == len(languages) else "–"
 
 
 def _fmt(stat: dict[str, Any] | None) -> str:

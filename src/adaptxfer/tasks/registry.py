@@ -14,6 +14,7 @@ from adaptxfer.tasks.spec import TaskSpec
 CATALOGS: tuple[str, ...] = (
     "adaptxfer.tasks.catalog.bible",
     "adaptxfer.tasks.catalog.intermediate",
+    "adaptxfer.tasks.catalog.packaged",
     "adaptxfer.tasks.catalog.xtreme",
 )
 

@@ -105,6 +105,28 @@ Source = HubSource | LocalSource | CombinedSource | BuiltSource
 
 
 @dataclass(frozen=True)
+class Floor:
+    """What an answer that ignores the input scores, in percent, per language, on the split
+    a run reports (dev for intermediate tasks, test for targets): the ``"majority"`` class
+    (or tag) or the ``"chance"`` of a random choice, as the task's kind names it.
+
+    Measured on the whole split when the task was added (a test recomputes it); runs
+    report the floor of the examples they actually score beside every score.
+    """
+
+    name: str
+    by_language: Mapping[str, float]
+
+    def describe(self) -> str:
+        values = sorted(self.by_language.values())
+        if not values:
+            return ""
+        if values[0] == values[-1]:
+            return f"{self.name} {values[0]:.1f}"
+        return f"{self.name} {values[0]:.1f}–{values[-1]:.1f}"
+
+
+@dataclass(frozen=True)
 class TaskSpec:
     """One task of the study.
 
@@ -112,7 +134,8 @@ class TaskSpec:
     ``train_language`` is the language of its training split (English for every task in
     the zero-shot protocol). ``label_names`` fixes label order for classification and
     tagging heads. ``kind_options`` passes kind-specific settings (e.g. the number of
-    choices, or the hidden layer used for retrieval).
+    choices, or the hidden layer used for retrieval). ``floor`` is the score of an
+    input-blind answer (see :class:`Floor`), where it has been measured.
     """
 
     name: str
@@ -127,6 +150,7 @@ class TaskSpec:
     benchmark: str = ""
     kind_options: Mapping[str, Any] = field(default_factory=dict)
     reference: str = ""
+    floor: Floor | None = None
 
     @property
     def num_labels(self) -> int:

@@ -3,13 +3,15 @@
 Twenty-two languages, 31 translations, all 31,102 verses aligned by reference, read at run
 time from the installed package (never copied here). From them: paraphrase pairs
 (:mod:`.paraphrase`), Tatoeba-style parallel verses and BUCC-style mining corpora
-(:mod:`.parallel`), split by book (:mod:`.splits`). Which translations are used, and
-their licence status, is in :mod:`.translations` (``TRANSLATIONS_MARKDOWN``).
+(:mod:`.parallel`), next-verse questions (:mod:`.next_verse`), split by book
+(:mod:`.splits`). Which translations are used, and their licence status, is in
+:mod:`.translations` (``TRANSLATIONS_MARKDOWN``).
 
 Importing this package is cheap and does not open the db: the language lists are data.
 """
 
 from adaptxfer.tasks.bible.corpus import Ref, book_names, clean_verse, database_path, verses
+from adaptxfer.tasks.bible.next_verse import next_verse_questions
 from adaptxfer.tasks.bible.parallel import mining_corpus, parallel_verses
 from adaptxfer.tasks.bible.paraphrase import (
     length_baseline_accuracy,
@@ -45,6 +47,7 @@ __all__ = [
     "language_names",
     "length_baseline_accuracy",
     "mining_corpus",
+    "next_verse_questions",
     "overlap_baseline_accuracy",
     "parallel_verses",
     "paraphrase_languages",

@@ -131,8 +131,9 @@ def _preferred(lang: str) -> str:
     return min(texts, key=lambda t: _PREFERENCE[t.status]).code
 
 
-# One text per language for retrieval and mining. English: the World English Bible rather
-# than the KJV (both public domain), as modern English like Tatoeba's and BUCC's.
+# One text per language for retrieval, mining and next-verse selection. English: the World
+# English Bible rather than the KJV (both public domain), as modern English like Tatoeba's
+# and BUCC's.
 PREFERRED: Mapping[str, str] = MappingProxyType(
     {lang: "4" if lang == "en" else _preferred(lang) for lang in language_names}
 )
@@ -183,6 +184,7 @@ def _uses(t: Translation) -> str:
         uses.append("paraphrase")
     if PREFERRED[t.lang] == t.code:
         uses.append("pivot (retrieval, mining)" if t.lang == "en" else "retrieval, mining")
+        uses.append("next verse")
     return ", ".join(uses) or "not used"
 
 

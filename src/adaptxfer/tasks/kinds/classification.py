@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch.nn import functional as F
 
-from adaptxfer.tasks.kinds.base import ArgmaxKind
+from adaptxfer.tasks.kinds.base import ArgmaxKind, majority_share
 
 if TYPE_CHECKING:
     from adaptxfer.tasks.spec import TaskSpec
@@ -35,6 +35,10 @@ class ClassificationKind(ArgmaxKind):
         else:
             data = data.filter(lambda row: 0 <= row["label"] < len(names))
         return data
+
+    def floor(self, task: TaskSpec, data: Any) -> dict[str, float]:
+        """The share of the most frequent label: the best score of a constant answer."""
+        return majority_share(data["label"])
 
     def head_config(self, task: TaskSpec, hidden_size: int) -> dict[str, Any]:
         return {

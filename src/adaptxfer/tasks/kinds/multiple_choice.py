@@ -72,6 +72,11 @@ class MultipleChoiceKind(ArgmaxKind):
         data = data.filter(lambda row: 0 <= int(row["label"]) < len(row["choices"]))
         return data.select_columns(list(self.columns))
 
+    def floor(self, task: TaskSpec, data: Any) -> dict[str, float]:
+        """Expected accuracy of a random pick: the mean of 1 / number of choices."""
+        counts = [len(choices) for choices in data["choices"]]
+        return {"chance": 100.0 * sum(1 / n for n in counts) / len(counts)} if counts else {}
+
     def head_config(self, task: TaskSpec, hidden_size: int) -> dict[str, Any]:
         return {
             "type": "sequence",

@@ -14,7 +14,7 @@ import torch
 from torch.nn import functional as F
 
 from adaptxfer.errors import MissingAssetError
-from adaptxfer.tasks.kinds.base import PredictingKind, row_logits
+from adaptxfer.tasks.kinds.base import PredictingKind, majority_share, row_logits
 
 if TYPE_CHECKING:
     from adaptxfer.tasks.model import TaskModel
@@ -78,6 +78,13 @@ class TaggingKind(PredictingKind):
                     f"{len(row['tags'])} tags"
                 )
         return data
+
+    def floor(self, task: TaskSpec, data: Any) -> dict[str, float]:
+        """Token accuracy of tagging every word with the most frequent tag (only for
+        tasks scored by token accuracy: a constant tag has no entity F1)."""
+        if task.metric != "token_accuracy":
+            return {}
+        return majority_share(tag for tags in data["tags"] for tag in tags)
 
     def head_config(self, task: TaskSpec, hidden_size: int) -> dict[str, Any]:
         return {"type": "token", "hidden_size": hidden_size, "num_labels": task.num_labels}

@@ -1,0 +1,47 @@
+"""Every offline English intermediate task learns on the default backbone (e5-small):
+a short LoRA training run, then the dev score against the task's floor (majority class or
+chance), both printed. Slow: each case trains for a few minutes on 2 CPU cores."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from adaptxfer.artifacts import Manifest
+from adaptxfer.experiment import intermediate_artifact
+from adaptxfer.recipes.schema import Recipe
+from adaptxfer.store import AdapterStore
+from adaptxfer.tasks.registry import all_tasks
+from adaptxfer.tasks.scoring import primary_metric
+
+# task -> (train settings, dev examples, points above the floor required). Sizes are the
+# smallest that learned clearly in the measurements (README, "Offline data from other
+# packages"); bible-para-en has its own default test (test_train.py).
+SETTINGS: dict[str, tuple[dict, int, float]] = {}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(SETTINGS))
+def test_offline_intermediate_learns_beyond_its_floor(name, tmp_path: Path, capsys) -> None:
+    train, dev_examples, margin = SETTINGS[name]
+    task = all_tasks()[name]
+    recipe = Recipe.model_validate(
+        {
+            "intermediate": {"tasks": [name], "train": train},
+            "target": "bible-para-x",
+            "method": {"name": "lora", "lora": {"r": 8, "target_modules": ["query", "value"]}},
+            "train": {"dev_examples": dev_examples},
+        }
+    )
+    started = time.perf_counter()
+    artifact = intermediate_artifact(recipe, (name,), 0, AdapterStore(tmp_path / "store"))
+    dev = Manifest.read(artifact).metrics["dev"]
+    metric, floor = primary_metric(task.metric), task.floor.name
+    with capsys.disabled():
+        print(
+            f"\n{name}: dev {metric} {dev[metric]:.1f} vs {floor} {dev[floor]:.1f} "
+            f"({int(dev['examples'])} examples; {time.perf_counter() - started:.0f} s)"
+        )
+    assert dev[metric] >= dev[floor] + margin, dev
