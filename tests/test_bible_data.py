@@ -204,3 +204,41 @@ def test_the_catalog_builds_the_bible_tasks():
     assert all(split_of_book(ref[0]) == "test" for i in para["id"] for _, ref in _refs(i))
     tatoeba = load_split(get_task("bible-tatoeba"), "sw", "dev", max_examples=25)
     assert len(tatoeba) == 25
+
+
+# -- next-verse selection ------------------------------------------------------------------------
+def test_next_verse_questions_ask_for_the_following_verse_among_verses_of_the_same_book():
+    from collections import Counter
+
+    from adaptxfer.tasks.bible.next_verse import CHOICES, NEIGHBOURHOOD
+    from adaptxfer.tasks.bible.translations import PREFERRED
+
+    dev = bible.next_verse_questions("en", "dev")
+    assert len(dev) == 4419 and len(bible.next_verse_questions("en", "test")) == 4364
+    text = corpus.split_verses(PREFERRED["en"], "dev")
+    refs_of: dict[str, set] = {}
+    for ref, verse in text.items():
+        refs_of.setdefault(verse, set()).add(ref)
+    for row in dev.select(range(300)):
+        book, chapter, verse = (int(x) for x in row["id"].split("."))
+        assert book in bible.books("dev") and row["question"] == text[(book, chapter, verse)]
+        assert len(set(row["choices"])) == CHOICES
+        assert row["choices"][row["label"]] == text[(book, chapter, verse + 1)]
+        for i, choice in enumerate(row["choices"]):
+            if i != row["label"]:  # a verse of the same book, never a neighbour of the anchor
+                assert any(
+                    r[0] == book and not (r[1] == chapter and abs(r[2] - verse) <= NEIGHBOURHOOD)
+                    for r in refs_of[choice]
+                )
+    positions = Counter(dev["label"])
+    assert max(positions.values()) < 0.27 * len(dev) and min(positions.values()) > 0.23 * len(dev)
+    # The length of a choice does not give the answer away.
+    longest = sum(
+        max(range(CHOICES), key=lambda i: len(r["choices"][i])) == r["label"] for r in dev
+    )
+    assert 20 < 100 * longest / len(dev) < 30
+    # Deterministic and nested; the same questions in another language.
+    few = bible.next_verse_questions("en", "dev", max_examples=50)
+    assert few["id"] == dev["id"][:50] and few["label"] == dev["label"][:50]
+    german = bible.next_verse_questions("de", "dev", max_examples=200)["id"]
+    assert len(set(german) & set(dev["id"][:300])) > 150
