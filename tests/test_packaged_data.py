@@ -332,3 +332,13 @@ def test_a_run_goes_end_to_end_on_packaged_tasks(tmp_path):
     dev = result.outcomes[1]["intermediates"]["gsm8k-offline"]["dev"]
     assert dev["examples"] == 8 and dev["chance"] == 25.0
     assert "| majority |" in (out / "results.md").read_text(encoding="utf-8")
+
+
+def test_readme_shows_each_sources_licence_status():
+    from adaptxfer.tasks.packaged.sources import LICENCES_MARKDOWN
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    assert LICENCES_MARKDOWN.strip() in readme
+    for name, task in all_tasks().items():
+        if task.benchmark == "adaptxfer-packaged":
+            assert f"| `{name}` |" in readme, name

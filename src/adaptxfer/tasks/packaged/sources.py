@@ -87,9 +87,9 @@ def bigbench_task_file(task: str) -> str:
 LICENCES: tuple[tuple[str, str, str, str], ...] = (
     (
         "`bigbench==1.0.0` (sdist, 358 MB; not installed)",
-        "`task.json` of 9 English tasks and `multiemo/all_text_*` (11 languages)",
+        "`task.json` of 7 English tasks (9 files) and `multiemo/all_text_*` (11 languages)",
         "unclear: package metadata says UNKNOWN (BIG-bench's code is Apache-2.0; the task "
-        "data come from many sources, e.g. MultiEmo is CC BY 4.0 per its authors) — "
+        "data come from many sources, e.g. MultiEmo is CC BY 4.0 per its authors, not verified here) — "
         "research evaluation only",
         "vitaminc, presupposition-nli, epistemic-reasoning, winowhy, strategyqa, "
         "siqa-offline, logical-deduction, multiemo",
