@@ -342,3 +342,19 @@ def test_readme_shows_each_sources_licence_status():
     for name, task in all_tasks().items():
         if task.benchmark == "adaptxfer-packaged":
             assert f"| `{name}` |" in readme, name
+
+
+def test_readme_learnability_command_is_a_valid_recipe():
+    import re
+    import shlex
+
+    from adaptxfer.recipes.loading import load_recipe
+
+    root = Path(__file__).resolve().parents[1]
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    block = next(b for b in re.findall(r"```bash\n(.*?)```", readme, re.S) if "learn-" in b)
+    words = shlex.split(block.replace("\\\n", " "))
+    sets = [words[i + 1] for i, word in enumerate(words) if word == "--set"]
+    recipe = load_recipe(root / words[2], sets)
+    assert recipe.intermediate.tasks == ["vitaminc"] and recipe.languages == ["de"]
+    assert recipe.intermediate.train["max_steps"] == 100 and recipe.train.dev_examples == 300
