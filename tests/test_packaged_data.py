@@ -147,6 +147,24 @@ def test_bigbench_tasks_have_fixed_disjoint_splits(name):
             assert (row["context"] or row["question"]) and all(row["choices"])
 
 
+def test_bigbench_label_sets_are_complete_and_splits_pinned():
+    """Every label name occurs in train; the first dev rows are pinned, so a change in the
+    split hash or the file order shows up here, not as silently different numbers."""
+    for name, spec in bigbench_tasks.TASKS.items():
+        train = bigbench_tasks.rows(name, "train")
+        if spec.kind == "classification":
+            assert {row["label"] for row in train} == set(range(len(spec.label_names))), name
+        else:
+            assert {len(row["choices"]) for row in train} == (
+                {3, 5, 7} if name == "logical-deduction" else {3}
+            ), name
+    assert bigbench_tasks.task("vitaminc").label_names == (
+        "supports", "refutes", "not-enough-info"
+    )  # fmt: skip
+    firsts = {name: bigbench_tasks.rows(name, "dev")[0]["id"] for name in ("winowhy", "strategyqa")}
+    assert firsts == {"winowhy": "winowhy:77", "strategyqa": "strategyqa:10"}
+
+
 def _input(spec, row) -> str:
     """The BIG-bench input a row came from (for its split group)."""
     folder, index = row["id"].rsplit(":", 1)
