@@ -106,6 +106,7 @@ class _LineStream(io.TextIOBase):
         self._echo = echo
         self._partial = ""
         self._busy = threading.local()
+        self._lock = threading.Lock()  # threads (Ray's log forwarding, tqdm's monitor)
 
     def writable(self) -> bool:
         return True
@@ -127,8 +128,9 @@ class _LineStream(io.TextIOBase):
             return len(text)
         self._busy.on = True
         try:
-            *lines, rest = (self._partial + text).split("\n")
-            self._partial = rest.rsplit("\r", 1)[-1]
+            with self._lock:
+                *lines, rest = (self._partial + text).split("\n")
+                self._partial = rest.rsplit("\r", 1)[-1]
             for line in lines:
                 shown = line.rstrip("\r").rsplit("\r", 1)[-1].rstrip()
                 if shown:

@@ -66,22 +66,23 @@ def run_grid(
 ) -> GridOutcome:
     """Run every unfinished cell of ``grid``; a failed cell is recorded and the rest go on."""
     output_dir = Path(output_dir)
-    with _exclusive(output_dir), log_file(output_dir / RUN_LOG, append=True):
+    with _exclusive(output_dir):
         _remove_partials(output_dir)
-        write_manifest(grid, output_dir, engine)
-        store_dir = output_dir / STORE
-        started = time.perf_counter()
-        outcome = GridOutcome(skipped=[c.id for c in grid.cells if c.finished])
-        pending = [c for c in grid.cells if not c.finished]
-        log(
-            f"grid {grid.name}: {len(grid.cells)} cells, {len(outcome.skipped)} finished, "
-            f"{len(pending)} to run ({engine})"
-        )
-        if pending and engine == "ray":
-            _run_ray(grid, pending, store_dir, outcome, num_cpus, num_gpus, ray_address, log)
-        elif pending:
-            _run_local(pending, store_dir, outcome, grid, log)
-        outcome.seconds = round(time.perf_counter() - started, 1)
+        write_manifest(grid, output_dir, engine)  # first: a dir with a log is then a grid
+        with log_file(output_dir / RUN_LOG, append=True):
+            store_dir = output_dir / STORE
+            started = time.perf_counter()
+            outcome = GridOutcome(skipped=[c.id for c in grid.cells if c.finished])
+            pending = [c for c in grid.cells if not c.finished]
+            log(
+                f"grid {grid.name}: {len(grid.cells)} cells, {len(outcome.skipped)} finished, "
+                f"{len(pending)} to run ({engine})"
+            )
+            if pending and engine == "ray":
+                _run_ray(grid, pending, store_dir, outcome, num_cpus, num_gpus, ray_address, log)
+            elif pending:
+                _run_local(pending, store_dir, outcome, grid, log)
+            outcome.seconds = round(time.perf_counter() - started, 1)
     return outcome
 
 

@@ -107,26 +107,27 @@ class GridStatus:
             + f", reused {a.reused}×",
         ]
         if self.elapsed is not None:
-            parts.append(f"{duration(self.elapsed)} elapsed" + self._estimate_text())
+            parts.append(f"{duration(self.elapsed)} elapsed, {self._estimate_text()}")
         return " | ".join(parts)
 
     def _estimate_text(self) -> str:
         left = self.estimate
         if left is None:
-            return ", estimate after the first cell"
+            return "estimate after the first cell"
         if left == 0:
-            return ", done"
-        return f", ~{duration(left)} " + ("left" if self.driver_running else "to finish if resumed")
+            return "done"
+        return f"~{duration(left)} " + ("left" if self.driver_running else "to finish if resumed")
 
     def lines(self) -> list[str]:
         """What ``adaptxfer status`` prints."""
         a = self.adapters
         interrupted = sum(c.note == INTERRUPTED for c in self.cells)
-        driver = (
-            "running"
-            if self.driver_running
-            else "not running (finished, or stopped: `adaptxfer grid` on this dir resumes it)"
-        )
+        if self.driver_running:
+            driver = "running"
+        elif self.count("done") == len(self.cells):
+            driver = "finished"
+        else:
+            driver = "not running (stopped: `adaptxfer grid` on this dir resumes it)"
         lines = [
             f"grid {self.name}: {self.dir}",
             f"driver: {driver}",
@@ -141,7 +142,7 @@ class GridStatus:
             lines.append(
                 f"time: started {began}, {duration(self.elapsed or 0)} "
                 + ("elapsed" if self.driver_running else "until it stopped")
-                + self._estimate_text().replace(", ", "; ", 1)
+                + f"; {self._estimate_text()}"
             )
         lines += [f"failed {c.id}: {c.note}" for c in self.cells if c.state == "failed"]
         return lines
