@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from adaptxfer.cli import EXIT_OK, main
+from adaptxfer.cli import EXIT_BAD_INPUT, EXIT_OK, main
 from adaptxfer.listing import Listing, show
 from adaptxfer.tasks.registry import all_tasks
 
@@ -54,6 +54,8 @@ def test_json_and_csv_listings_parse(capsys: pytest.CaptureFixture) -> None:
     cells = json.loads(capsys.readouterr().out)
     assert len(cells) == 16 and {c["status"] for c in cells} == {"to_run"}
     assert set(cells[0]) == {"cell", "status", "run_dir"}
+    assert main(["grid", str(GRID), "-o", "unused", "--format", "json"]) == EXIT_BAD_INPUT
+    assert "use it with --dry-run" in capsys.readouterr().err
 
 
 class _Terminal(io.StringIO):

@@ -70,6 +70,8 @@ def cmd_grid(args: argparse.Namespace) -> int:
     from adaptxfer.output_dirs import claim_grid_dir
     from adaptxfer.run_log import quiet_console
 
+    if args.format != "table" and not args.dry_run:
+        raise UserError(f"--format {args.format} lists the cells: use it with --dry-run")
     out = Path(args.output_dir) if args.output_dir else Path("runs") / Path(args.grid).stem
     out = claim_grid_dir(out) if not args.dry_run else out
     if args.dry_run:

@@ -70,7 +70,8 @@ def say(message: str) -> None:
 def route_library_logs() -> None:
     """Send the libraries' records, at INFO and up, to the root logger's handlers (the
     open log files) instead of their own console handlers; Python warnings too."""
-    import datasets  # noqa: F401  (configures its logger on import)
+    import datasets  # noqa: F401  (each configures its logger on import)
+    import huggingface_hub.utils.logging  # noqa: F401
     import transformers.utils.logging
 
     transformers.utils.logging.get_logger()  # configures its logger if nothing has yet
