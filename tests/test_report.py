@@ -1,10 +1,16 @@
 """Reports: per-target tables (mean ± 95% CI over seeds), deltas paired by seed, CSV,
-heatmap and bar charts, from results.json files written by RunResult."""
+heatmap and bar charts, from results.json files written by RunResult; report.html holds
+every table and figure inline and renders in a real browser."""
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
+import re
+import shutil
+import subprocess
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -95,3 +101,98 @@ def test_baseline_label_matches_the_experiment() -> None:
     from adaptxfer.experiment import BASELINE as EXPERIMENT_BASELINE
 
     assert BASELINE == EXPERIMENT_BASELINE
+
+
+def _grid_report(root: Path):
+    for target, system, seed in SCORES:
+        write_run(root / "grid" / "cells", target, system, seed)
+    return build_report([root / "grid"], root / "report")
+
+
+class _Tables(HTMLParser):
+    """Every table of an HTML page as rows of cell texts, and every image source."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: list[list[list[str]]] = []
+        self.images: list[str] = []
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "table":
+            self.tables.append([])
+        elif tag == "tr":
+            self.tables[-1].append([])
+        elif tag in ("td", "th"):
+            self._cell = []
+        elif tag == "img":
+            self.images.append(dict(attrs)["src"] or "")
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("td", "th") and self._cell is not None:
+            self.tables[-1][-1].append("".join(self._cell).strip())
+            self._cell = None
+
+
+def _markdown_tables(text: str) -> list[list[list[str]]]:
+    tables: list[list[list[str]]] = []
+    previous = ""
+    for line in text.splitlines():
+        if line.startswith("|") and not previous.startswith("|"):
+            tables.append([])
+        if line.startswith("|") and not line.startswith("|---"):
+            tables[-1].append([cell.strip() for cell in line.strip("|").split("|")])
+        previous = line
+    return tables
+
+
+def test_report_html_holds_every_table_and_figure_inline(tmp_path: Path) -> None:
+    files = _grid_report(tmp_path)
+    page = _Tables()
+    page.feed(files.html.read_text(encoding="utf-8"))
+    expected = _markdown_tables(files.markdown.read_text(encoding="utf-8"))
+    assert len(expected) == 3  # the Δ matrix and one table per target
+    assert page.tables == expected
+    inline = {
+        "data:image/png;base64," + base64.b64encode(p.read_bytes()).decode() for p in files.images
+    }
+    assert len(files.images) == 3 and set(page.images) == inline  # nothing read from disk
+
+
+CHROMIUM = next(
+    (shutil.which(name) for name in ("chromium", "chromium-browser") if shutil.which(name)),
+    None,
+)
+
+
+@pytest.mark.skipif(
+    CHROMIUM is None,
+    reason="no Chromium to render report.html in (Debian: apt-get install chromium)",
+)
+def test_report_html_renders_in_headless_chromium(tmp_path: Path) -> None:
+    """Chromium, offline, screenshots the page: the bar charts' bars (matplotlib's first
+    two colours) and the heatmap's strongest cell (RdBu's blue end) are on screen."""
+    from PIL import Image
+
+    files = _grid_report(tmp_path)
+    shot = tmp_path / "report.png"
+    command = [
+        CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+        "--no-first-run", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}", "--hide-scrollbars",
+        "--window-size=1280,3200", f"--screenshot={shot}", files.html.as_uri(),
+    ]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, timeout=180)
+    assert shot.is_file(), done.stderr[-2000:]
+    pixels = set(Image.open(shot).convert("RGB").getdata())
+
+    def shown(rgb: tuple[int, int, int]) -> bool:
+        return any(all(abs(a - b) <= 12 for a, b in zip(p, rgb, strict=True)) for p in pixels)
+
+    assert shown((31, 119, 180)) and shown((255, 127, 14))  # baseline and para-en bars
+    assert shown((5, 48, 97))  # the heatmap cell of the largest Δ
+    assert re.search(r"<h1>adaptxfer report</h1>", files.html.read_text(encoding="utf-8"))

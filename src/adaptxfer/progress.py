@@ -1,4 +1,5 @@
-"""Progress bars for every long step (tqdm on stderr; ``ADAPTXFER_PROGRESS=0`` hides them)."""
+"""Progress bars for every long step (tqdm on the console's stderr, even while other
+libraries' output goes to run.log; ``ADAPTXFER_PROGRESS=0`` hides them)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from collections.abc import Iterable, Iterator
 from typing import TypeVar
 
 from tqdm.auto import tqdm
+
+from adaptxfer.run_log import console
 
 T = TypeVar("T")
 
@@ -32,6 +35,7 @@ def progress_bar(
             leave=leave,
             disable=not enabled(),
             dynamic_ncols=True,
+            file=console(),
         )
     )
 
@@ -45,4 +49,5 @@ def manual_bar(total: int, description: str, unit: str = "step") -> tqdm:
         leave=False,
         disable=not enabled(),
         dynamic_ncols=True,
+        file=console(),
     )

@@ -2,7 +2,8 @@
 
 The run is built in a hidden temporary sibling folder and moved into place only when
 every arm, seed and language has been evaluated, so an interrupted run never leaves a
-folder that looks finished, and a finished run is never overwritten by accident.
+folder that looks finished, and a finished run is never overwritten by accident. Other
+libraries' messages go to the run's ``run.log`` (kept, alone, when the run fails).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from adaptxfer.experiment import arms_of, run_arm, safe_name
 from adaptxfer.output_dirs import RESULTS_JSON, claim_run_dir
 from adaptxfer.recipes.schema import Recipe
 from adaptxfer.results import RunResult, environment
+from adaptxfer.run_log import run_log
 from adaptxfer.store import AdapterStore
 from adaptxfer.tasks.registry import get_task
 from adaptxfer.tasks.scoring import primary_metric
@@ -44,7 +46,7 @@ def run_recipe(
     )
     target = get_task(recipe.target.task)
     started = time.perf_counter()
-    with atomic_dir(output_dir) as tmp:
+    with atomic_dir(output_dir) as tmp, run_log(tmp, output_dir):
         store = AdapterStore(store_dir or tmp / "store")
         outcomes = []
         device = "cpu"

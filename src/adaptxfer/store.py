@@ -23,6 +23,7 @@ from adaptxfer.cache import atomic_dir
 
 KEY_VERSION = 1
 EVENTS = "events.jsonl"
+LOCKS = ".locks"  # one lock file per key, held while that adapter is being built
 
 
 def content_key(spec: dict[str, Any]) -> str:
@@ -86,7 +87,7 @@ class AdapterStore:
         except ImportError:
             yield
             return
-        locks = self.root / ".locks"
+        locks = self.root / LOCKS
         locks.mkdir(parents=True, exist_ok=True)
         with open(locks / f"{key}.lock", "a+") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)

@@ -1,4 +1,5 @@
-"""Reports over run dirs: markdown and CSV tables, a Δ heatmap, per-language bars.
+"""Reports over run dirs: markdown and CSV tables, a Δ heatmap, per-language bars, and
+the same as one self-contained HTML page.
 
 ``build_report(paths, out)`` is what ``adaptxfer report`` and ``adaptxfer grid`` call; it
 only reads results.json files, so a report can be rebuilt at any time.
@@ -12,9 +13,11 @@ from pathlib import Path
 
 from adaptxfer.cache import atomic_write_text
 from adaptxfer.report.collect import collect, delta_matrix, find_runs, summarise
+from adaptxfer.report.html import data_uri, render_html
 from adaptxfer.report.tables import markdown, scores_csv, summary_csv
 
 REPORT_MD = "report.md"
+REPORT_HTML = "report.html"
 
 
 def _file_name(text: str) -> str:
@@ -25,13 +28,14 @@ def _file_name(text: str) -> str:
 class ReportFiles:
     runs: int
     markdown: Path
+    html: Path
     csv: list[Path] = field(default_factory=list)
     images: list[Path] = field(default_factory=list)
 
 
 def build_report(paths: list[Path], out: Path) -> ReportFiles:
-    """Read every run under ``paths`` and write report.md, summary.csv, scores.csv and
-    the figures into ``out``."""
+    """Read every run under ``paths`` and write report.md, report.html, summary.csv,
+    scores.csv and the figures into ``out``."""
     from adaptxfer.report import plots
 
     run_dirs = find_runs(paths)
@@ -56,9 +60,13 @@ def build_report(paths: list[Path], out: Path) -> ReportFiles:
     atomic_write_text(out / "scores.csv", scores_csv(scores))
     text = markdown(summaries, runs=len(run_dirs), images=images, notes=notes)
     atomic_write_text(out / REPORT_MD, text)
+    inline = {key: data_uri(out / name) for key, name in images.items()}
+    page = markdown(summaries, runs=len(run_dirs), images=inline, notes=notes)
+    atomic_write_text(out / REPORT_HTML, render_html(page))
     return ReportFiles(
         runs=len(run_dirs),
         markdown=out / REPORT_MD,
+        html=out / REPORT_HTML,
         csv=[out / "summary.csv", out / "scores.csv"],
         images=written,
     )
