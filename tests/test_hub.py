@@ -230,7 +230,9 @@ def test_from_hub_mismatch_is_refused_before_training(
         run_recipe(recipe, tmp_path / "run")
     for needle in needles:
         assert needle in str(info.value)
-    assert not (tmp_path / "run").exists()  # refused before anything was written or trained
+    # Refused before anything trained: no results, no store entry (a failed run keeps its log).
+    assert not (tmp_path / "run" / "results.json").exists()
+    assert not list((tmp_path / "run").rglob("artifact.json"))
 
 
 def test_from_hub_tasks_and_counts_are_checked(online, tiny, run_dir, tmp_path):
