@@ -79,7 +79,7 @@ def training_examples(settings: TrainSettings) -> int:
 # -- intermediate phase -------------------------------------------------------------------
 def intermediate_spec(recipe: Recipe, chain: tuple[str, ...], seed: int) -> dict[str, Any]:
     """Exactly what determines an intermediate adapter (the store key)."""
-    return {
+    spec = {
         "kind": "intermediate-adapter",
         "backbone": recipe.backbone,
         "quantization": recipe.quantization,
@@ -89,15 +89,39 @@ def intermediate_spec(recipe: Recipe, chain: tuple[str, ...], seed: int) -> dict
         "seed": seed,
         "data_dir": recipe.data_dir,
     }
+    shared = recipe.shared_adapter(chain)
+    return spec if shared is None else {**spec, "from_hub": str(shared)}
 
 
 def intermediate_artifact(
     recipe: Recipe, chain: tuple[str, ...], seed: int, store: AdapterStore
 ) -> Path:
+    shared = recipe.shared_adapter(chain)
+    if shared is not None:  # pulled from the Hub (and checked against the recipe), not trained
+        from adaptxfer.hub.shared import shared_intermediate
+
+        return shared_intermediate(recipe, chain, shared, store).path
     spec = intermediate_spec(recipe, chain, seed)
     return store.get_or_build(
         spec, lambda out: _train_intermediate(recipe, chain, seed, store, out)
     )
+
+
+def fetch_shared_intermediates(recipe: Recipe, store: AdapterStore) -> Recipe:
+    """Pull every adapter the recipe takes from the Hub (``intermediate.from_hub``) and
+    check it against the recipe, before anything trains. Returns the recipe pinned to the
+    commits pulled (later look-ups find them in the store, without the Hub)."""
+    if not recipe.intermediate.from_hub:
+        return recipe
+    from adaptxfer.hub.shared import pinned, shared_intermediate
+
+    commits = {}
+    for arm in arms_of(recipe):
+        for chain in chains_of(arm):
+            ref = recipe.shared_adapter(chain)
+            if ref is not None and ref not in commits:
+                commits[ref] = shared_intermediate(recipe, chain, ref, store).commit
+    return pinned(recipe, commits)
 
 
 def _train_intermediate(

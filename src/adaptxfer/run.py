@@ -14,7 +14,7 @@ from pathlib import Path
 import yaml
 
 from adaptxfer.cache import atomic_dir
-from adaptxfer.experiment import arms_of, run_arm, safe_name
+from adaptxfer.experiment import arms_of, fetch_shared_intermediates, run_arm, safe_name
 from adaptxfer.output_dirs import RESULTS_JSON, claim_run_dir
 from adaptxfer.recipes.schema import Recipe
 from adaptxfer.results import RunResult, environment
@@ -48,6 +48,7 @@ def run_recipe(
     started = time.perf_counter()
     with atomic_dir(output_dir) as tmp, run_log(tmp, output_dir):
         store = AdapterStore(store_dir or tmp / "store")
+        recipe = fetch_shared_intermediates(recipe, store)
         outcomes = []
         device = "cpu"
         for seed in recipe.seeds:

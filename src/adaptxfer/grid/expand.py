@@ -196,6 +196,8 @@ def _cell(
     else:
         label, comp_name = inter.label(), comp.name
         data["intermediate"] = {"tasks": list(inter.tasks), "train": {**inter_train, **inter.train}}
+        if inter.from_hub:
+            data["intermediate"]["from_hub"] = [ref.model_dump() for ref in inter.from_hub]
         data["composition"] = comp.model_dump()
         data["baseline"] = False
     parts = [safe_name(backbone), safe_name(target.task)]

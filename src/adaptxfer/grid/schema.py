@@ -26,6 +26,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from adaptxfer.compose.settings import CompositionConfig
+from adaptxfer.hub.reference import HubRef, hub_refs
 from adaptxfer.recipes.schema import tasks_short_form
 
 
@@ -36,12 +37,16 @@ class _Strict(BaseModel):
 class IntermediateEntry(_Strict):
     """One value of the intermediate axis: a task or an ordered chain of tasks, with
     optional ``intermediate.train`` overrides (so one task at two budgets is two values).
-    ``permute: true`` expands a chain into every order of its tasks."""
+    ``permute: true`` expands a chain into every order of its tasks; ``from_hub:
+    OWNER/NAME`` takes the adapter from the Hub instead of training it."""
 
     name: str | None = None
     tasks: list[str] = Field(min_length=1)
     train: dict[str, Any] = Field(default_factory=dict)
     permute: bool = False
+    from_hub: list[HubRef] = Field(default_factory=list)
+
+    _from_hub_short = field_validator("from_hub", mode="before")(lambda cls, v: hub_refs(v))
 
     @model_validator(mode="before")
     @classmethod

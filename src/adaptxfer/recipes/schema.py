@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from adaptxfer.compose.settings import CompositionConfig
+from adaptxfer.hub.reference import HubRef, hub_refs
 from adaptxfer.methods.settings import MethodConfig
 from adaptxfer.tasks.settings import EvalSettings
 from adaptxfer.train import TrainSettings
@@ -36,15 +37,20 @@ class _Strict(BaseModel):
 
 class IntermediatePhase(_Strict):
     """English intermediate tasks, in order (``sequential`` trains through them in turn;
-    ``stack`` puts the first at the bottom). ``train`` overrides the top-level block."""
+    ``stack`` puts the first at the bottom). ``train`` overrides the top-level block.
+    ``from_hub`` takes the adapter(s) from the Hub instead of training them: one repo
+    for the chain, or one per task when the composition keeps them apart."""
 
     tasks: list[str] = Field(default_factory=list)
     train: dict[str, Any] = Field(default_factory=dict)
+    from_hub: list[HubRef] = Field(default_factory=list)
 
     @model_validator(mode="before")
     @classmethod
     def _short_form(cls, value: Any) -> Any:
         return {"tasks": []} if value is None else tasks_short_form(value)
+
+    _from_hub_short = field_validator("from_hub", mode="before")(lambda cls, v: hub_refs(v))
 
 
 class TargetPhase(_Strict):
@@ -168,6 +174,7 @@ class Recipe(_Strict):
                         f"no text to train MAD-X language adapters for {missing}; languages with text: {', '.join(known)} (restrict `languages:` to those)",
                     )
                 )
+        found += self._from_hub_problems()
         if not get_kind(target.kind).trainable and self.composition.name in ("fuse", "madx"):
             found.append(
                 (
@@ -177,7 +184,33 @@ class Recipe(_Strict):
             )
         return found
 
+    def _from_hub_problems(self) -> list[tuple[tuple[str | int, ...], str]]:
+        refs, tasks = self.intermediate.from_hub, self.intermediate.tasks
+        if not refs:
+            return []
+        if not tasks:
+            return [(("intermediate", "from_hub"), "name the adapter's tasks: tasks: [...]")]
+        wanted = 1 if self.composition.name == "sequential" else len(tasks)
+        if len(refs) != wanted:
+            return [
+                (
+                    ("intermediate", "from_hub"),
+                    f"composition {self.composition.name!r} with tasks {tasks} needs {wanted} "
+                    f"adapter(s), one per {'chain' if wanted == 1 else 'task'}; got {len(refs)}",
+                )
+            ]
+        return []
+
     # -- derived settings ---------------------------------------------------------------
+    def shared_adapter(self, chain: tuple[str, ...]) -> HubRef | None:
+        """The Hub repo that supplies the intermediate adapter of ``chain`` (None: train it)."""
+        refs = self.intermediate.from_hub
+        if not refs:
+            return None
+        if len(refs) == 1:
+            return refs[0]
+        return refs[self.intermediate.tasks.index(chain[0])]
+
     def phase_train(self, phase: Literal["intermediate", "target"]) -> TrainSettings:
         """The top-level ``train`` block updated by the phase's own ``train`` block."""
         overrides = self.intermediate.train if phase == "intermediate" else self.target.train
