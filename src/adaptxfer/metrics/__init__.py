@@ -24,9 +24,9 @@ first use of one of their names, so ``import adaptxfer.metrics`` stays light.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from adaptxfer.lazy_import import lazy_getattr
 from adaptxfer.metrics.aggregate import average, mean_ci95, t_quantile_975
 from adaptxfer.metrics.classification import accuracy
 from adaptxfer.metrics.qa_normalization import MLQA_LANGUAGES, answer_tokens, normalize_answer
@@ -59,26 +59,15 @@ if TYPE_CHECKING:
     from adaptxfer.metrics.tagging import entity_f1, pos_scores
 
 _LAZY = {
-    "Mined": "mining",
-    "bucc_f1": "mining",
-    "bucc_optimal_threshold": "mining",
-    "mine_candidates": "mining",
-    "mine_texts": "mining",
-    "unify_texts": "mining",
-    "cosine_similarity_matrix": "retrieval",
-    "knn_mean_similarity": "retrieval",
-    "margin_scores": "retrieval",
-    "retrieval_accuracy": "retrieval",
-    "entity_f1": "tagging",
-    "pos_scores": "tagging",
+    name: f"adaptxfer.metrics.{module}"
+    for module, names in {
+        "mining": "Mined bucc_f1 bucc_optimal_threshold mine_candidates mine_texts unify_texts",
+        "retrieval": "cosine_similarity_matrix knn_mean_similarity margin_scores retrieval_accuracy",
+        "tagging": "entity_f1 pos_scores",
+    }.items()
+    for name in names.split()
 }
-
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(f"adaptxfer.metrics.{_LAZY[name]}"), name)
-    raise AttributeError(f"module 'adaptxfer.metrics' has no attribute {name!r}")
-
+__getattr__ = lazy_getattr(__name__, _LAZY)
 
 __all__ = [
     "MLQA_LANGUAGES",
