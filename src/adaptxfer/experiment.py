@@ -25,6 +25,7 @@ from adaptxfer.compose.settings import CompositionConfig
 from adaptxfer.compose.support import composition_problem
 from adaptxfer.errors import UnsupportedError
 from adaptxfer.methods import backend_library
+from adaptxfer.metrics import primary_metric
 from adaptxfer.progress import progress_bar
 from adaptxfer.recipes.schema import Recipe
 from adaptxfer.store import AdapterStore
@@ -32,7 +33,6 @@ from adaptxfer.tasks.kinds import get_kind
 from adaptxfer.tasks.loading import load_split
 from adaptxfer.tasks.model import TaskModel
 from adaptxfer.tasks.registry import get_task
-from adaptxfer.tasks.scoring import primary_metric
 from adaptxfer.tasks.spec import TaskSpec
 from adaptxfer.train import TrainReport, TrainSettings, seed_everything, train
 

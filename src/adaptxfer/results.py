@@ -20,6 +20,12 @@ FORMAT = "adaptxfer/results-v1"
 
 @dataclass
 class RunResult:
+    """One run's record. ``metric`` is the headline value's name; ``scoring`` says what
+    the numbers are: ``metric`` (the registered metric), ``headline`` (in words),
+    ``task_score`` (the value a benchmark average reads), ``pooled_by`` (the count that
+    weights languages in averages, or None) and ``protocol`` (the evaluation settings that
+    matter when comparing with published numbers). Older files have no ``scoring``."""
+
     name: str
     recipe: dict[str, Any]
     target: str
@@ -31,6 +37,7 @@ class RunResult:
     seconds: float = 0.0
     recipe_file: str | None = None
     labels: dict[str, str] = field(default_factory=dict)
+    scoring: dict[str, Any] = field(default_factory=dict)
     format: str = FORMAT
 
     # -- aggregation ---------------------------------------------------------------
@@ -40,6 +47,16 @@ class RunResult:
             for o in self.outcomes
             if o["arm"] == arm and lang in o["scores"]
         ]
+
+    def language_average(self, scores: dict[str, dict[str, float]], key: str) -> float:
+        """One outcome's average of ``key`` over the run's languages (pooled when the
+        metric pools, see ``scoring``)."""
+        from adaptxfer.metrics import average
+
+        pooled_by = self.scoring.get("pooled_by")
+        values = {lang: scores[lang][key] for lang in self.languages}
+        weights = {lang: scores[lang][pooled_by] for lang in self.languages} if pooled_by else None
+        return average(values, weights)
 
     def summary(self) -> dict[str, Any]:
         from adaptxfer.metrics import mean_ci95
@@ -53,7 +70,7 @@ class RunResult:
                     mean, half = mean_ci95(vals)
                     per_lang[lang] = {"mean": mean, "ci95": half, "n": len(vals)}
             seed_averages = [
-                sum(o["scores"][lang][self.metric] for lang in self.languages) / len(self.languages)
+                self.language_average(o["scores"], self.metric)
                 for o in self.outcomes
                 if o["arm"] == arm and all(lang in o["scores"] for lang in self.languages)
             ]
@@ -108,6 +125,43 @@ class RunResult:
             rows.append(cells)
         return header, rows
 
+    def scoring_lines(self) -> list[str]:
+        """What the numbers are: the headline value and the evaluation protocol, in words."""
+        scoring, lines = self.scoring, []
+        if scoring.get("headline"):
+            pooled = " (languages pooled)" if scoring.get("pooled_by") else ""
+            lines.append(f"Headline: {scoring['headline']}{pooled}.")
+        if scoring.get("protocol"):
+            lines.append(f"Protocol: {scoring['protocol']}.")
+        return lines
+
+    def _other_values(self) -> list[str]:
+        """The metric's values beside the headline (the other Tatoeba direction, EM, token
+        accuracy, ...) per arm: averaged over languages, then over seeds."""
+        skip = {self.metric, "examples", "seconds", "threshold", self.scoring.get("pooled_by")}
+        lines = []
+        for arm in self.arms:
+            complete = [
+                o["scores"]
+                for o in self.outcomes
+                if o["arm"] == arm and all(lang in o["scores"] for lang in self.languages)
+            ]
+            if not complete or not self.languages:
+                continue
+            keys = [
+                key
+                for key in complete[0][self.languages[0]]
+                if key not in skip
+                and all(key in scores[lang] for scores in complete for lang in self.languages)
+            ]
+            means = {
+                key: sum(self.language_average(scores, key) for scores in complete) / len(complete)
+                for key in keys
+            }
+            if means:
+                lines.append(f"- {arm}: " + ", ".join(f"{k} {v:.1f}" for k, v in means.items()))
+        return lines
+
     def markdown(self) -> str:
         header, rows = self.table_rows()
         lines = [
@@ -120,6 +174,12 @@ class RunResult:
             "|" + "|".join(["---"] + ["---:"] * (len(header) - 1)) + "|",
         ]
         lines += ["| " + " | ".join(row) + " |" for row in rows]
+        about = self.scoring_lines()
+        if about:
+            lines += ["", *about]
+        others = self._other_values()
+        if others:
+            lines += ["", "Other values (average over languages):", "", *others]
         inter = _intermediate_lines(self.outcomes)
         if inter:
             lines += ["", "Intermediate adapters (English dev):", "", *inter]

@@ -15,19 +15,33 @@ import yaml
 
 from adaptxfer.cache import atomic_dir
 from adaptxfer.experiment import arms_of, fetch_shared_intermediates, run_arm, safe_name
+from adaptxfer.metrics import get_metric
 from adaptxfer.output_dirs import RESULTS_JSON, claim_run_dir
 from adaptxfer.recipes.schema import Recipe
 from adaptxfer.results import RunResult, environment
 from adaptxfer.run_log import run_log
 from adaptxfer.store import AdapterStore
+from adaptxfer.tasks.kinds import get_kind
 from adaptxfer.tasks.registry import get_task
-from adaptxfer.tasks.scoring import primary_metric
+from adaptxfer.tasks.spec import TaskSpec
 
 RESULTS_MD = "results.md"
 
 
 def default_output_dir(recipe: Recipe) -> Path:
     return Path("runs") / f"{safe_name(recipe.name or 'run')}-{time.strftime('%Y%m%d-%H%M%S')}"
+
+
+def scoring_of(target: TaskSpec, recipe: Recipe) -> dict[str, object]:
+    """What the run's numbers are (results.json ``scoring``)."""
+    metric = get_metric(target.metric)
+    return {
+        "metric": metric.name,
+        "headline": metric.headline,
+        "task_score": metric.benchmark_value,
+        "pooled_by": metric.pooled_by,
+        "protocol": get_kind(target.kind).protocol(target, recipe.eval),
+    }
 
 
 def run_recipe(
@@ -67,7 +81,8 @@ def run_recipe(
             recipe_file=recipe_file,
             labels=dict(labels or {}),
             target=target.name,
-            metric=primary_metric(target.metric),
+            metric=get_metric(target.metric).primary,
+            scoring=scoring_of(target, recipe),
             languages=recipe.target_languages(),
             arms=[arm.label for arm in arms_of(recipe)],
             outcomes=outcomes,

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from adaptxfer.errors import UserError
-from adaptxfer.metrics import mean_ci95
+from adaptxfer.metrics import average, mean_ci95
 from adaptxfer.output_dirs import RESULTS_JSON
 from adaptxfer.results import RunResult
 
@@ -33,6 +33,9 @@ class Score:
     language: str
     value: float
     run: str
+    weight: float = 1.0  # the language's weight in averages (its query count when pooled)
+    task_value: float | None = None  # the value a benchmark average reads (QA: (EM + F1) / 2)
+    about: tuple[str, ...] = ()  # what the run's numbers are (scoring_lines)
 
     @property
     def system(self) -> str:
@@ -61,6 +64,7 @@ class TargetSummary:
     systems: list[str]
     stats: dict[tuple[str, str], Stat] = field(default_factory=dict)  # (system, lang|average)
     deltas: dict[tuple[str, str], Stat] = field(default_factory=dict)  # vs the baseline
+    scoring: list[str] = field(default_factory=list)  # what the numbers are, one line each
 
     @property
     def has_baseline(self) -> bool:
@@ -88,17 +92,25 @@ def find_runs(paths: list[Path]) -> list[Path]:
     return list(dict.fromkeys(found))
 
 
-def scores_of(run_dir: Path) -> list[Score]:
-    result = RunResult.from_file(run_dir / RESULTS_JSON)
+def _setup_of(result: RunResult) -> str:
     recipe = result.recipe
-    setup = " / ".join(
+    return " / ".join(
         [
             str(result.labels.get("backbone") or recipe.get("backbone")),
             str(recipe.get("quantization", "none")),
             str((recipe.get("method") or {}).get("name")),
         ]
     )
+
+
+def scores_of(run_dir: Path) -> list[Score]:
+    result = RunResult.from_file(run_dir / RESULTS_JSON)
+    recipe = result.recipe
+    setup = _setup_of(result)
     tasks = (recipe.get("intermediate") or {}).get("tasks") or []
+    pooled_by = result.scoring.get("pooled_by")
+    task_key = result.scoring.get("task_score") or result.metric
+    about = tuple(result.scoring_lines())
     out = []
     for o in result.outcomes:
         if o["arm"] == BASELINE:
@@ -112,6 +124,8 @@ def scores_of(run_dir: Path) -> list[Score]:
                     Score(
                         setup, result.target, result.metric, inter, comp, int(o["seed"]), lang,
                         float(metrics[result.metric]), str(run_dir),
+                        float(metrics[pooled_by]) if pooled_by else 1.0,
+                        float(metrics[task_key]) if task_key in metrics else None, about,
                     )
                 )  # fmt: skip
     return out
@@ -146,12 +160,15 @@ def summarise(scores: list[Score]) -> list[TargetSummary]:
         seen = list(dict.fromkeys(s.system for s in group))
         systems = [x for x in seen if x == BASELINE] + [x for x in seen if x != BASELINE]
         summary = TargetSummary(setup, target, group[0].metric, languages, systems)
+        summary.scoring = list(dict.fromkeys(line for s in group for line in s.about))
         table: dict[str, dict[int, dict[str, float]]] = {}  # system -> seed -> lang -> value
+        weights: dict[str, float] = {}  # lang -> weight in the average
         for s in group:
             table.setdefault(s.system, {}).setdefault(s.seed, {})[s.language] = s.value
+            weights[s.language] = s.weight
         averages = {
             system: {
-                seed: sum(by_lang.values()) / len(by_lang)
+                seed: average(by_lang, weights)
                 for seed, by_lang in seeds.items()
                 if set(by_lang) == set(languages)
             }

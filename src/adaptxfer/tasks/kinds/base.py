@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import torch
 
+from adaptxfer.metrics import score
 from adaptxfer.progress import progress_bar
 
 if TYPE_CHECKING:
@@ -63,6 +64,11 @@ class TaskKind(ABC):
         """The splits :meth:`evaluate` needs (mining also tunes a threshold on dev)."""
         return (settings.split,)
 
+    def protocol(self, task: TaskSpec, settings: EvalSettings) -> str:
+        """The evaluation settings that decide how a score compares with published ones,
+        in words for results and reports ("" when the metric alone says it)."""
+        return ""
+
     @abstractmethod
     def evaluate(
         self,
@@ -105,8 +111,6 @@ class PredictingKind(TaskKind):
         settings: EvalSettings,
         lang: str,
     ) -> dict[str, float]:
-        from adaptxfer.tasks.scoring import score
-
         data = splits[settings.split]
         predictions = self.predict(task, model, data, tokenizer, settings, lang)
         return score(task.metric, predictions, self.references(data), lang=lang)
