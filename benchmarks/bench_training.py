@@ -39,7 +39,7 @@ def training_speed(steps: int, batch_size: int) -> dict[str, dict[str, float]]:
     for grouped in (False, True):
         backbone = load_backbone("e5-small")
         assembly = Assembly.create(backbone, backend_library(method))
-        assembly.backend.add("adapter", method)
+        assembly.backend.add("adapter", method, seed=0)
         assembly.train_alone("adapter")
         head_config = kind.head_config(task, backbone.hidden_size)
         model = TaskModel(assembly.encoder, build_head(head_config), head_config)

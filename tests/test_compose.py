@@ -21,6 +21,7 @@ from adaptxfer.compose.settings import CompositionConfig
 from adaptxfer.errors import MissingAssetError, UnsupportedError
 from adaptxfer.methods import MethodConfig, backend_library
 from adaptxfer.methods.backend import FUSION
+from adaptxfer.seeding import seeded
 from adaptxfer.tasks.heads import build_head
 from adaptxfer.tasks.kinds import get_kind
 from adaptxfer.tasks.loading import load_split
@@ -87,8 +88,8 @@ def tiny() -> str:
 def task_model(assembly: Assembly, seed: int = 0) -> TaskModel:
     task = get_task("bible-para-en")
     config = get_kind(task.kind).head_config(task, assembly.backbone.hidden_size)
-    torch.manual_seed(seed)
-    return TaskModel(assembly.encoder, build_head(config), config)
+    with seeded(seed, "head"):  # as the experiment seeds its heads
+        return TaskModel(assembly.encoder, build_head(config), config)
 
 
 def features(tokenizer, task: str, lang: str, n: int = 16, split: str = "train"):
@@ -107,7 +108,7 @@ def train_intermediate(backbone: str, method: MethodConfig, seed: int, out: Path
     """A real (very short) intermediate training run on bible-para-en, saved as an artifact."""
     loaded = load_backbone(backbone)
     assembly = Assembly.create(loaded, backend_library(method))
-    assembly.backend.add("adapter", method)
+    assembly.backend.add("adapter", method, seed=seed)
     assembly.train_alone("adapter")
     model = task_model(assembly, seed)
     kind = get_kind("classification")
@@ -179,7 +180,7 @@ def build(
         for lang, directory in languages.items():
             assembly.add_language(lang, directory)
     config = CompositionConfig(name=composition, **settings)
-    assembly.compose(config, names, method, with_target=True)
+    assembly.compose(config, names, method, with_target=True, seed=0)
     return assembly, task_model(assembly)
 
 
@@ -447,7 +448,7 @@ def test_composition_improves_dev_accuracy(method, composition, store, e5_langua
     if composition == "madx":
         for lang, directory in e5_languages.items():
             assembly.add_language(lang, directory)
-    assembly.compose(recipe.composition, names, method_config, with_target=True)
+    assembly.compose(recipe.composition, names, method_config, with_target=True, seed=0)
     model = task_model(assembly, seed=0)
     tokenizer = assembly.backbone.tokenizer
     if composition == "madx":

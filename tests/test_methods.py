@@ -44,7 +44,7 @@ def test_method_adds_trains_alone_saves_and_reloads(tiny, tmp_path, method, libr
     library = library or backend_library(method)
     backend = create_backend(load_backbone(tiny).model, library)
     assert backend.library == library
-    backend.add("task", method)
+    backend.add("task", method, seed=0)
     backend.set_trainable(["task"])
     own = {id(p) for _, p in backend.parameters_of("task")}
     assert own, "the adapter has parameters"
@@ -70,7 +70,7 @@ def test_lora_settings_reach_peft(tiny):
         {"name": "lora", "lora": {"r": 4, "alpha": 8, "target_modules": ["query", "key", "dense"]}}
     )
     backend = create_backend(load_backbone(tiny).model, "peft")
-    backend.add("task", method)
+    backend.add("task", method, seed=0)
     names = [n for n, _ in backend.parameters_of("task")]
     assert any(".key.lora_A." in n for n in names)
     assert any(".output.dense.lora_B." in n for n in names)
@@ -85,7 +85,7 @@ def test_bottleneck_size_follows_reduction_factor(tiny):
             {"name": "seq_bn", "seq_bn": {"reduction_factor": factor}}
         )
         backend = create_backend(load_backbone(tiny).model, "adapters")
-        backend.add("task", method)
+        backend.add("task", method, seed=0)
         sizes[factor] = sum(p.numel() for _, p in backend.parameters_of("task"))
     assert sizes[4] > 3 * sizes[16]
 
@@ -95,7 +95,7 @@ def test_stacked_adapters_are_each_used(tiny):
     for method in (MethodConfig(name="lora"), MethodConfig(name="seq_bn")):
         backend = create_backend(load_backbone(tiny).model, backend_library(method))
         for name in ("lower", "upper"):
-            backend.add(name, method)
+            backend.add(name, method, seed=0)
             with torch.no_grad():
                 for _, param in backend.parameters_of(name):
                     param.add_(0.05 * torch.randn_like(param))

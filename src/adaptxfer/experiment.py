@@ -34,7 +34,7 @@ from adaptxfer.tasks.model import TaskModel
 from adaptxfer.tasks.registry import get_task
 from adaptxfer.tasks.scoring import primary_metric
 from adaptxfer.tasks.spec import TaskSpec
-from adaptxfer.train import TrainReport, TrainSettings, seed_everything, train
+from adaptxfer.train import TrainReport, TrainSettings, train
 
 BASELINE = "baseline"
 EVAL_DATA_SEED = 0  # every arm and seed is scored on the same examples
@@ -110,7 +110,7 @@ def _train_intermediate(
     backbone = load_backbone(recipe.backbone, quantization=recipe.quantization)
     assembly = Assembly.create(backbone, backend_library(recipe.method))
     if earlier is None:
-        assembly.backend.add("adapter", recipe.method)
+        assembly.backend.add("adapter", recipe.method, seed=seed)
     else:
         assembly.load_intermediates([earlier], recipe.method)
     name = assembly.backend.adapter_names()[0]
@@ -173,13 +173,14 @@ def _train_head_and_adapter(
     seed: int,
     description: str,
 ) -> tuple[TaskModel, TrainReport]:
+    from adaptxfer.seeding import seeded
     from adaptxfer.tasks.heads import build_head
 
     kind = get_kind(task.kind)
     tokenizer = assembly.backbone.tokenizer
     head_config = kind.head_config(task, assembly.backbone.hidden_size)
-    seed_everything(seed)
-    head = build_head(head_config).to(assembly.backbone.device)
+    with seeded(seed, "head"):
+        head = build_head(head_config).to(assembly.backbone.device)
     model = TaskModel(assembly.encoder, head, head_config)
     data = load_split(
         task,
@@ -227,7 +228,7 @@ def run_arm(
     names = assembly.load_intermediates(inter_dirs, recipe.method)
     if arm.composition.name == "madx":
         attach_language_adapters(recipe, assembly, store)
-    assembly.compose(arm.composition, names, recipe.method, with_target=kind.trainable)
+    assembly.compose(arm.composition, names, recipe.method, with_target=kind.trainable, seed=seed)
 
     report = None
     if kind.trainable:

@@ -4,7 +4,6 @@ and decay, fixed step budget. Deliberately small: one loop for every kind and me
 from __future__ import annotations
 
 import math
-import random
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,6 +12,7 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field
 
 from adaptxfer.progress import manual_bar
+from adaptxfer.seeding import seed_everything
 from adaptxfer.tasks.kinds import TaskKind
 from adaptxfer.tasks.model import TaskModel
 
@@ -60,11 +60,6 @@ class TrainReport:
             "final_loss": round(self.final_loss, 4),
             "loss_curve": [round(x, 4) for x in self.losses],
         }
-
-
-def seed_everything(seed: int) -> None:
-    random.seed(seed)
-    torch.manual_seed(seed)
 
 
 def trainable_parameters(model: torch.nn.Module) -> list[torch.nn.Parameter]:

@@ -124,8 +124,10 @@ class Assembly:
         method: MethodConfig,
         *,
         with_target: bool,
+        seed: int,
     ) -> None:
-        """Activate and freeze adapters as the composition says.
+        """Activate and freeze adapters as the composition says; new weights (the target
+        adapter, fusion weights) are initialised from ``seed``.
 
         ``with_target`` is False for targets evaluated without training (retrieval,
         mining): then the intermediate adapters alone adapt the encoder.
@@ -140,7 +142,7 @@ class Assembly:
             self.backend.require_languages()
             bottom = self._language_adapter(config.madx.source_language)
         if name == "merge":
-            self.backend.merge(intermediates, MERGED, config.merge)
+            self.backend.merge(intermediates, MERGED, config.merge, seed=seed)
             intermediates = [MERGED]
         if name == "sequential" and len(intermediates) != 1:
             raise UnsupportedError(
@@ -153,14 +155,14 @@ class Assembly:
             raise UnsupportedError(f"composition {name!r} is not available in this build")
 
         if with_target and name != "sequential":
-            self.backend.add(TARGET, method)
+            self.backend.add(TARGET, method, seed=seed)
         target = [TARGET] if with_target else []
         if name == "none":
             active, trainable = target, target
         elif name == "sequential":
             active, trainable = list(intermediates), (list(intermediates) if with_target else [])
         elif name == "fuse":
-            self.backend.fuse(intermediates, TARGET, config.fuse.temperature)
+            self.backend.fuse(intermediates, TARGET, config.fuse.temperature, seed=seed)
             self.fused, self.temperature = list(intermediates), config.fuse.temperature
             active, trainable = [*intermediates, TARGET], [TARGET, FUSION]
         elif name == "madx":
@@ -205,7 +207,8 @@ class Assembly:
         name, active = description["name"], list(description["active"])
         if name == "fuse":
             self.fused, self.temperature = list(description["fused"]), description["temperature"]
-            self.backend.fuse(self.fused, active[-1], float(self.temperature))
+            # any seed: the saved weights replace the initial ones
+            self.backend.fuse(self.fused, active[-1], float(self.temperature), seed=0)
             self.backend.load_fusion_state(state)
         elif state:
             raise UnsupportedError(

@@ -203,9 +203,11 @@ def train_language_adapter(
     The backbone stays frozen and bit-identical; afterwards the model holds the trained
     adapter, active, and is in eval mode.
     """
+    from adaptxfer.seeding import seed_everything, seeded
+
     name = name or lang
     translation = resolve_translation(lang, settings.translation)
-    torch.manual_seed(settings.seed)
+    seed_everything(settings.seed)  # dropout while fitting
     model, tokenizer = backbone.model, backbone.tokenizer
     train_texts = language_texts(
         lang, "train", translation=translation, n=settings.max_texts, seed=settings.seed
@@ -227,7 +229,8 @@ def train_language_adapter(
     )
 
     ensure_adapters(model)
-    head = TiedMaskedLMHead(model).to(backbone.device)
+    with seeded(settings.seed, "mlm-head", lang):
+        head = TiedMaskedLMHead(model).to(backbone.device)
     metrics: dict[str, Any] = {
         "lang": lang,
         "translation": translation,
@@ -243,7 +246,8 @@ def train_language_adapter(
     head.requires_grad_(False)
     metrics["mlm_backbone_only"] = evaluate_mlm(model, head, dev)
 
-    model.add_adapter(name, config=language_adapter_config(settings))
+    with seeded(settings.seed, "language-adapter", lang):
+        model.add_adapter(name, config=language_adapter_config(settings))
     model.train_adapter(name)  # freezes everything else, activates ``name``
     prepare_quantized_for_training(model)
     params = list(adapter_parameters(model, name).values())

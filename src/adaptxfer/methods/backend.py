@@ -47,9 +47,16 @@ class AdapterBackend(ABC):
     def method_of(self, name: str) -> MethodConfig:
         return self._methods[name]
 
+    def add(self, name: str, method: MethodConfig, *, seed: int) -> None:
+        """Add a new adapter, initialised from ``seed`` (the same weights in every process)."""
+        from adaptxfer.seeding import seeded
+
+        with seeded(seed, "adapter", name):
+            self._create(name, method)
+
     @abstractmethod
-    def add(self, name: str, method: MethodConfig) -> None:
-        """Add a new, freshly initialised adapter."""
+    def _create(self, name: str, method: MethodConfig) -> None:
+        """Add a new, freshly (randomly) initialised adapter."""
 
     @abstractmethod
     def load(self, name: str, directory: Path, method: MethodConfig) -> None:
@@ -79,9 +86,9 @@ class AdapterBackend(ABC):
         raise UnsupportedError(f"the {self.library} backend cannot remove adapters")
 
     # -- compositions that only some libraries offer ------------------------------------
-    def fuse(self, sources: Sequence[str], target: str, temperature: float) -> None:
-        """Activate ``target`` plus a learned, per-layer mixture over the frozen ``sources``;
-        the mixture weights are the parameters of ``FUSION``."""
+    def fuse(self, sources: Sequence[str], target: str, temperature: float, *, seed: int) -> None:
+        """Activate ``target`` plus a learned, per-layer mixture over the frozen ``sources``
+        (initialised from ``seed``); the mixture weights are the parameters of ``FUSION``."""
         raise UnsupportedError(f"composition 'fuse' is not available with {self.library}")
 
     def fusion_state(self) -> dict[str, torch.Tensor]:
@@ -101,8 +108,11 @@ class AdapterBackend(ABC):
             for name, value in state.items():
                 params[name].copy_(value.to(params[name].device, params[name].dtype))
 
-    def merge(self, sources: Sequence[str], name: str, settings: MergeSettings) -> None:
-        """Combine ``sources`` into one new adapter ``name`` and remove the sources."""
+    def merge(
+        self, sources: Sequence[str], name: str, settings: MergeSettings, *, seed: int
+    ) -> None:
+        """Combine ``sources`` into one new adapter ``name`` (random pruning drawn from
+        ``seed``) and remove the sources."""
         raise UnsupportedError(
             "composition 'merge' needs LoRA adapters: bottleneck adapters (adapters library) "
             "have a nonlinearity between their projections, so their weights cannot be added "

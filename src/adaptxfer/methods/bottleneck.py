@@ -52,7 +52,7 @@ class AdaptersBackend(AdapterBackend):
         adapters.init(model)
         self._languages: list[str] = []
 
-    def add(self, name: str, method: MethodConfig) -> None:
+    def _create(self, name: str, method: MethodConfig) -> None:
         self._model.add_adapter(name, config=adapters_config(method))
         self._methods[name] = method
         self.activate([name])
@@ -79,17 +79,21 @@ class AdaptersBackend(AdapterBackend):
         self._model.delete_adapter(name)
         self._methods.pop(name, None)
 
-    def fuse(self, sources: Sequence[str], target: str, temperature: float) -> None:
-        """AdapterFusion over the frozen ``sources`` and the trainable ``target``.
+    def fuse(self, sources: Sequence[str], target: str, temperature: float, *, seed: int) -> None:
+        """AdapterFusion over the frozen ``sources`` and the trainable ``target``, its
+        query/key/value layers initialised from ``seed``.
 
         The library anneals its softmax temperature from 50 to 1 when asked; we hold it
         at ``temperature`` instead (``reduction = 0``) so training and reload agree.
         """
         from adapters.composition import Fuse
 
+        from adaptxfer.seeding import seeded
+
         names = [*sources, target]
         fuse = Fuse(*names)
-        self._model.add_adapter_fusion(fuse, config="dynamic")
+        with seeded(seed, "fusion", *names):
+            self._model.add_adapter_fusion(fuse, config="dynamic")
         for module in self._model.modules():
             if type(module).__name__ == "BertFusion":
                 module.T, module.reduction = float(temperature), 0.0

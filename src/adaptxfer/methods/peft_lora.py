@@ -53,7 +53,7 @@ class PeftLoraBackend(AdapterBackend):
             raise RuntimeError("no LoRA adapter has been added yet")
         return self._peft
 
-    def add(self, name: str, method: MethodConfig) -> None:
+    def _create(self, name: str, method: MethodConfig) -> None:
         from peft import get_peft_model
 
         config = lora_config(method.lora)
@@ -96,9 +96,10 @@ class PeftLoraBackend(AdapterBackend):
         self.peft_model.delete_adapter(name)
         self._methods.pop(name, None)
 
-    def fuse(self, sources: Sequence[str], target: str, temperature: float) -> None:
+    def fuse(self, sources: Sequence[str], target: str, temperature: float, *, seed: int) -> None:
         """Target adapter active in peft; the frozen sources enter through a learned
-        per-layer softmax mixture (:mod:`adaptxfer.methods.lora_mixture`)."""
+        per-layer softmax mixture (:mod:`adaptxfer.methods.lora_mixture`), which starts at
+        zero logits (the plain average) whatever the seed."""
         from adaptxfer.methods.lora_mixture import attach_mixture
 
         if self._hooks:
@@ -107,8 +108,13 @@ class PeftLoraBackend(AdapterBackend):
         mixture, self._hooks = attach_mixture(self.peft_model, sources, temperature)
         self.peft_model.add_module(MIXTURE, mixture)
 
-    def merge(self, sources: Sequence[str], name: str, settings: MergeSettings) -> None:
-        """peft ``add_weighted_adapter``; weights default to the average (1/n each)."""
+    def merge(
+        self, sources: Sequence[str], name: str, settings: MergeSettings, *, seed: int
+    ) -> None:
+        """peft ``add_weighted_adapter``; weights default to the average (1/n each); the
+        random pruning of dare_* is drawn from ``seed``."""
+        from adaptxfer.seeding import seeded
+
         sources = list(sources)
         if len(sources) < 2:
             raise UnsupportedError(
@@ -128,9 +134,10 @@ class PeftLoraBackend(AdapterBackend):
                 f"{sorted(ranks)}; use svd or cat"
             )
         density = settings.density if kind in ("ties", "dare_linear", "dare_ties") else None
-        self.peft_model.add_weighted_adapter(
-            sources, list(weights), name, combination_type=kind, density=density
-        )
+        with seeded(seed, "merge", name):
+            self.peft_model.add_weighted_adapter(
+                sources, list(weights), name, combination_type=kind, density=density
+            )
         first = self._methods[sources[0]]
         rank = {"cat": sum, "svd": max}.get(kind, max)(self._methods[s].lora.r for s in sources)
         lora = first.lora.model_copy(update={"r": rank})
