@@ -26,7 +26,8 @@ from adaptxfer.tasks.kinds import get_kind
 from adaptxfer.tasks.loading import load_split
 from adaptxfer.tasks.model import TaskModel
 from adaptxfer.tasks.registry import get_task
-from adaptxfer.train import TrainSettings, train
+from adaptxfer.training.settings import TrainSettings
+from adaptxfer.training.task import train
 
 
 def training_speed(steps: int, batch_size: int) -> dict[str, dict[str, float]]:

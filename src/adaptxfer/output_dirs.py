@@ -9,6 +9,7 @@ may be new, empty, or an earlier grid (``grid.json``), which is resumed.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from adaptxfer.errors import UserError
@@ -17,6 +18,11 @@ RESULTS_JSON = "results.json"
 GRID_JSON = "grid.json"
 # Everything `adaptxfer run` writes into a run dir.
 RUN_ENTRIES = frozenset({RESULTS_JSON, "results.md", "recipe.yaml", "store", "artifacts"})
+
+
+def safe_name(text: str) -> str:
+    """``text`` as one file or folder name (runs of other characters become ``_``)."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text)
 
 
 def _usable_location(given: Path, flag: str) -> Path:

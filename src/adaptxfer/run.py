@@ -12,9 +12,10 @@ from pathlib import Path
 
 import yaml
 
+from adaptxfer.arms import arms_of
 from adaptxfer.cache import atomic_dir
-from adaptxfer.experiment import arms_of, run_arm, safe_name
-from adaptxfer.output_dirs import RESULTS_JSON, claim_run_dir
+from adaptxfer.experiment import run_arm
+from adaptxfer.output_dirs import RESULTS_JSON, claim_run_dir, safe_name
 from adaptxfer.recipes.schema import Recipe
 from adaptxfer.results import RunResult, environment
 from adaptxfer.store import AdapterStore
@@ -47,7 +48,6 @@ def run_recipe(
     with atomic_dir(output_dir) as tmp:
         store = AdapterStore(store_dir or tmp / "store")
         outcomes = []
-        device = "cpu"
         for seed in recipe.seeds:
             for arm in arms_of(recipe):
                 artifact_dir = tmp / "artifacts" / f"{safe_name(arm.label)}-seed{seed}"
@@ -57,7 +57,6 @@ def run_recipe(
                 outcomes.append(outcome.__dict__)
         from adaptxfer.backbones import default_device
 
-        device = default_device()
         result = RunResult(
             name=recipe.name or "run",
             recipe=recipe.model_dump(mode="json"),
@@ -68,7 +67,7 @@ def run_recipe(
             languages=recipe.target_languages(),
             arms=[arm.label for arm in arms_of(recipe)],
             outcomes=outcomes,
-            environment=environment(device),
+            environment=environment(default_device()),
             seconds=round(time.perf_counter() - started, 1),
         )
         (tmp / "recipe.yaml").write_text(

@@ -6,19 +6,15 @@ only reads results.json files, so a report can be rebuilt at any time.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from adaptxfer.cache import atomic_write_text
+from adaptxfer.output_dirs import safe_name
 from adaptxfer.report.collect import collect, delta_matrix, find_runs, summarise
 from adaptxfer.report.tables import markdown, scores_csv, summary_csv
 
 REPORT_MD = "report.md"
-
-
-def _file_name(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text)
 
 
 @dataclass
@@ -49,7 +45,7 @@ def build_report(paths: list[Path], out: Path) -> ReportFiles:
         notes.append("no Δ heatmap: no target has both a baseline and an intermediate system")
     several = len({s.setup for s in summaries}) > 1
     for s in summaries:
-        name = f"bars_{_file_name(s.target)}" + (f"_{_file_name(s.setup)}" if several else "")
+        name = f"bars_{safe_name(s.target)}" + (f"_{safe_name(s.setup)}" if several else "")
         written.append(plots.language_bars(s, out / f"{name}.png"))
         images[f"bars:{s.setup}:{s.target}"] = f"{name}.png"
     atomic_write_text(out / "summary.csv", summary_csv(summaries))

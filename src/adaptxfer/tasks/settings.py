@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from adaptxfer.strict_model import StrictModel
 
 
-class EvalSettings(BaseModel):
+class EvalSettings(StrictModel):
     """How a target is evaluated.
 
     ``layer`` picks the hidden layer that retrieval and mining mean-pool (0 = embeddings,
     ``n`` = the n-th transformer layer, negative counts from the top; ``None`` = the
     middle layer, as XTREME reads a middle layer of the encoder for BUCC and Tatoeba).
     """
-
-    model_config = ConfigDict(extra="forbid")
 
     batch_size: int = Field(64, ge=1)
     max_length: int = Field(128, ge=8, le=4096)

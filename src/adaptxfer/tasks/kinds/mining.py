@@ -24,7 +24,6 @@ if TYPE_CHECKING:
 class MiningKind(TaskKind):
     name = "mining"
     columns = ("side", "id", "text", "gold")
-    trainable = False
 
     def eval_splits(self, settings: EvalSettings) -> tuple[str, ...]:
         return ("dev", settings.split) if settings.split != "dev" else ("dev",)

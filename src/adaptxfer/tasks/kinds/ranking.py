@@ -67,7 +67,6 @@ def rank_candidates(
 class RankingKind(TaskKind):
     name = "ranking"
     columns = ("side", "id", "text", "language", "keys")
-    trainable = False
 
     def evaluate(
         self,

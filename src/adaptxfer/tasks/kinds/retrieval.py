@@ -51,7 +51,6 @@ def sentence_vectors(
 class RetrievalKind(TaskKind):
     name = "retrieval"
     columns = ("id", "source", "target")
-    trainable = False
 
     def evaluate(
         self,
