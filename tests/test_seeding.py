@@ -100,9 +100,12 @@ def _weight_files(run: Path) -> dict[str, str]:
     }
 
 
+TIMINGS = {"seconds", "steps_per_second"}
+
+
 def _without_timings(value):
     if isinstance(value, dict):
-        return {k: _without_timings(v) for k, v in value.items() if k != "seconds"}
+        return {k: _without_timings(v) for k, v in value.items() if k not in TIMINGS}
     if isinstance(value, list):
         return [_without_timings(v) for v in value]
     return value
