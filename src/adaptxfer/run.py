@@ -13,10 +13,11 @@ from pathlib import Path
 
 import yaml
 
+from adaptxfer.arms import arms_of
 from adaptxfer.cache import atomic_dir
-from adaptxfer.experiment import arms_of, fetch_shared_intermediates, run_arm, safe_name
+from adaptxfer.experiment import fetch_shared_intermediates, run_arm
 from adaptxfer.metrics import get_metric
-from adaptxfer.output_dirs import RESULTS_JSON, claim_run_dir
+from adaptxfer.output_dirs import RESULTS_JSON, claim_run_dir, safe_name
 from adaptxfer.recipes.schema import Recipe
 from adaptxfer.results import RunResult, environment
 from adaptxfer.run_log import run_log
@@ -64,7 +65,6 @@ def run_recipe(
         store = AdapterStore(store_dir or tmp / "store")
         recipe = fetch_shared_intermediates(recipe, store)
         outcomes = []
-        device = "cpu"
         for seed in recipe.seeds:
             for arm in arms_of(recipe):
                 artifact_dir = tmp / "artifacts" / f"{safe_name(arm.label)}-seed{seed}"
@@ -74,7 +74,6 @@ def run_recipe(
                 outcomes.append(outcome.__dict__)
         from adaptxfer.backbones import default_device
 
-        device = default_device()
         result = RunResult(
             name=recipe.name or "run",
             recipe=recipe.model_dump(mode="json"),
@@ -86,7 +85,7 @@ def run_recipe(
             languages=recipe.target_languages(),
             arms=[arm.label for arm in arms_of(recipe)],
             outcomes=outcomes,
-            environment=environment(device),
+            environment=environment(default_device()),
             seconds=round(time.perf_counter() - started, 1),
         )
         (tmp / "recipe.yaml").write_text(

@@ -143,7 +143,7 @@ def _uses(result: RunResult, store_key: str) -> list[Use]:
     """The arms of ``result`` built on the store entry ``store_key``."""
     from pydantic import ValidationError
 
-    from adaptxfer.experiment import arms_of, chains_of, intermediate_spec
+    from adaptxfer.arms import arms_of, chains_of, intermediate_spec
     from adaptxfer.recipes.schema import Recipe
     from adaptxfer.store import content_key
 

@@ -7,11 +7,11 @@ only reads results.json files, so a report can be rebuilt at any time.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from adaptxfer.cache import atomic_write_text
+from adaptxfer.output_dirs import safe_name
 from adaptxfer.report.benchmark import benchmark_csv_rows, benchmark_markdown, benchmark_tables
 from adaptxfer.report.collect import collect, delta_matrix, find_runs, summarise
 from adaptxfer.report.html import data_uri, render_html
@@ -19,10 +19,6 @@ from adaptxfer.report.tables import benchmarks_csv, markdown, scores_csv, summar
 
 REPORT_MD = "report.md"
 REPORT_HTML = "report.html"
-
-
-def _file_name(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text)
 
 
 @dataclass
@@ -55,7 +51,7 @@ def build_report(paths: list[Path], out: Path) -> ReportFiles:
         notes.append("no Δ heatmap: no target has both a baseline and an intermediate system")
     several = len({s.setup for s in summaries}) > 1
     for s in summaries:
-        name = f"bars_{_file_name(s.target)}" + (f"_{_file_name(s.setup)}" if several else "")
+        name = f"bars_{safe_name(s.target)}" + (f"_{safe_name(s.setup)}" if several else "")
         written.append(plots.language_bars(s, out / f"{name}.png"))
         images[f"bars:{s.setup}:{s.target}"] = f"{name}.png"
     csv_files = [out / "summary.csv", out / "scores.csv"]

@@ -9,15 +9,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from adaptxfer.arms import BASELINE
 from adaptxfer.errors import UserError
-from adaptxfer.metrics import average, mean_ci95
 from adaptxfer.output_dirs import RESULTS_JSON
-from adaptxfer.results import RunResult
+from adaptxfer.results import RunResult, Stat, seed_summary
 
 AVERAGE = "average"
-# The baseline arm's label, as adaptxfer.experiment.BASELINE writes it (a test checks);
-# not imported from there so that reports do not load torch and the adapter libraries.
-BASELINE = "baseline"
 
 
 @dataclass(frozen=True)
@@ -44,13 +41,6 @@ class Score:
             if self.intermediate == BASELINE
             else f"{self.intermediate} ({self.composition})"
         )
-
-
-@dataclass(frozen=True)
-class Stat:
-    mean: float
-    ci95: float
-    n: int
 
 
 @dataclass
@@ -166,21 +156,12 @@ def summarise(scores: list[Score]) -> list[TargetSummary]:
         for s in group:
             table.setdefault(s.system, {}).setdefault(s.seed, {})[s.language] = s.value
             weights[s.language] = s.weight
-        averages = {
-            system: {
-                seed: average(by_lang, weights)
-                for seed, by_lang in seeds.items()
-                if set(by_lang) == set(languages)
-            }
-            for system, seeds in table.items()
-        }
+        averages = {}
         for system in systems:
-            for lang in languages:
-                values = [v[lang] for v in table[system].values() if lang in v]
-                if values:
-                    summary.stats[(system, lang)] = _stat(values)
+            per_language, averages[system] = seed_summary(table[system], languages, weights)
+            summary.stats.update({(system, lang): stat for lang, stat in per_language.items()})
             if averages[system]:
-                summary.stats[(system, AVERAGE)] = _stat(list(averages[system].values()))
+                summary.stats[(system, AVERAGE)] = Stat.of(list(averages[system].values()))
         if summary.has_baseline:
             base = table[BASELINE]
             for system in systems[1:]:
@@ -191,22 +172,17 @@ def summarise(scores: list[Score]) -> list[TargetSummary]:
                         if lang in by_lang and lang in base.get(seed, {})
                     ]
                     if paired:
-                        summary.deltas[(system, lang)] = _stat(paired)
+                        summary.deltas[(system, lang)] = Stat.of(paired)
                 paired = [
                     avg - averages[BASELINE][seed]
                     for seed, avg in averages[system].items()
                     if seed in averages[BASELINE]
                 ]
                 if paired:
-                    summary.deltas[(system, AVERAGE)] = _stat(paired)
+                    summary.deltas[(system, AVERAGE)] = Stat.of(paired)
         out.append(summary)
     out.sort(key=lambda s: (s.setup, s.target))
     return out
-
-
-def _stat(values: list[float]) -> Stat:
-    mean, half = mean_ci95(values)
-    return Stat(mean, half, len(values))
 
 
 def fmt(stat: Stat | None, signed: bool = False) -> str:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
+
+from adaptxfer.strict_model import StrictModel
 
 
-class EvalSettings(BaseModel):
+class EvalSettings(StrictModel):
     """How a target is evaluated.
 
     ``layer`` picks the hidden layer that retrieval, mining and ranking pool (0 =
@@ -19,8 +21,6 @@ class EvalSettings(BaseModel):
     evaluated split (BUCC's protocol); ``oracle`` tunes it on the evaluated split's own
     gold, as XTREME's code does (optimistic; for reproducing published numbers).
     """
-
-    model_config = ConfigDict(extra="forbid")
 
     batch_size: int = Field(64, ge=1)
     max_length: int = Field(128, ge=8, le=4096)

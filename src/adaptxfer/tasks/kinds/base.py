@@ -27,7 +27,13 @@ class TaskKind(ABC):
     name: ClassVar[str]
     columns: ClassVar[tuple[str, ...]]
     optional_columns: ClassVar[tuple[str, ...]] = ()
-    trainable: ClassVar[bool] = True
+
+    @property
+    def trainable(self) -> bool:
+        """Whether the kind trains a head (its registry entry says, torch-free)."""
+        from adaptxfer.tasks.kinds import kind_entry
+
+        return kind_entry(self.name).trainable
 
     def canonicalize(self, task: TaskSpec, data: Any, fields: Mapping[str, str]) -> Any:
         """Rename Hub columns to canonical ones and drop the rest. Kinds override this to

@@ -39,7 +39,6 @@ def tunes_on_dev(settings: EvalSettings) -> bool:
 class MiningKind(TaskKind):
     name = "mining"
     columns = ("side", "id", "text", "gold")
-    trainable = False
 
     def eval_splits(self, settings: EvalSettings) -> tuple[str, ...]:
         return ("dev", settings.split) if tunes_on_dev(settings) else (settings.split,)

@@ -41,7 +41,6 @@ def rank_candidates(
 class RankingKind(TaskKind):
     name = "ranking"
     columns = ("side", "id", "text", "language", "keys")
-    trainable = False
 
     def protocol(self, task: TaskSpec, settings: EvalSettings) -> str:
         return describe_encoding(settings, "ranking")

@@ -110,7 +110,6 @@ def sentence_vectors(
 class RetrievalKind(TaskKind):
     name = "retrieval"
     columns = ("id", "source", "target")
-    trainable = False
 
     def protocol(self, task: TaskSpec, settings: EvalSettings) -> str:
         return describe_encoding(settings, "retrieval")
