@@ -10,7 +10,7 @@ import pytest
 from adaptxfer.cli import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, main
 
 ROOT = Path(__file__).resolve().parents[1]
-COMMANDS = ["run", "grid", "report", "tasks", "recipes"]
+COMMANDS = ["run", "grid", "report", "status", "tasks", "recipes"]
 
 
 @pytest.mark.parametrize("command", [None, *COMMANDS])
@@ -54,17 +54,18 @@ def test_bad_grid_and_report_inputs_exit_2(tmp_path: Path, capsys: pytest.Captur
 def test_shipped_grid_dry_run(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     grid = ROOT / "recipes" / "grids" / "bible-small.yaml"
     assert main(["grid", str(grid), "-o", str(tmp_path / "g"), "--dry-run"]) == EXIT_OK
-    out = capsys.readouterr().out
-    assert "16 cells" in out and "4 intermediate adapters" in out
+    captured = capsys.readouterr()  # piped: the title on stderr, the cells on stdout
+    assert "16 cells" in captured.err and "4 intermediate adapters" in captured.err
+    assert len(captured.out.splitlines()) == 1 + 16
 
 
 def test_recipes_lists_and_filters(capsys: pytest.CaptureFixture) -> None:
     root = str(ROOT / "recipes")
     assert main(["recipes", "--dir", root, "--target", "xnli"]) == EXIT_OK
-    out = capsys.readouterr().out
-    assert "mnli_to_xnli" in out and "recipes (9)" in out
+    captured = capsys.readouterr()
+    assert "mnli_to_xnli" in captured.out and "recipes (9)" in captured.err
     assert main(["recipes", "--dir", root, "--benchmark", "bible"]) == EXIT_OK
-    assert "recipes (3)" in capsys.readouterr().out
+    assert "recipes (3)" in capsys.readouterr().err
     assert main(["recipes", "--dir", root, "--intermediate", "nope"]) == EXIT_BAD_INPUT
 
 

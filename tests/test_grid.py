@@ -202,3 +202,8 @@ def test_ray_engine_on_a_local_instance(tmp_path: Path) -> None:
     assert len(outcome.ran) == 2
     assert len(AdapterStore(out / "store").trainings()) == 1
     assert len(list((out / "cells").rglob("results.json"))) == 2
+    # each cell's run.log, written in its Ray worker, has the libraries' messages
+    baseline = out / "cells" / "e5-small" / "bible-tatoeba" / "baseline__seed0"
+    assert "INFO transformers.configuration_utils" in (baseline / "run.log").read_text()
+    failed = out / "cells" / "e5-small" / "bible-tatoeba" / "mnli__sequential__seed0"
+    assert "intermediate mnli (seed 0) failed" in (failed / "run.log").read_text()

@@ -15,10 +15,10 @@ import pytest
 
 from adaptxfer.artifacts import Manifest
 from adaptxfer.experiment import intermediate_artifact
+from adaptxfer.metrics import primary_metric
 from adaptxfer.recipes.schema import Recipe
 from adaptxfer.store import AdapterStore
 from adaptxfer.tasks.registry import all_tasks
-from adaptxfer.tasks.scoring import primary_metric
 
 # task -> (intermediate train settings, dev examples, points above the floor required).
 # Sizes are the smallest that learned clearly when measured; bible-para-en has its own

@@ -97,6 +97,21 @@ def test_overwrite_replaces_only_a_pure_run_dir(tmp_path: Path) -> None:
     assert claim_run_dir(empty, overwrite=False) == empty
 
 
+def test_a_failed_runs_log_is_reusable_but_a_foreign_run_log_is_not(tmp_path: Path) -> None:
+    from adaptxfer.errors import UserError
+    from adaptxfer.output_dirs import claim_run_dir
+    from adaptxfer.run_log import write_failed_log
+
+    failed = tmp_path / "failed"
+    write_failed_log(failed, "intermediate mnli (seed 0) failed: no data")
+    assert claim_run_dir(failed, overwrite=False) == failed
+    theirs = tmp_path / "theirs"
+    theirs.mkdir()
+    (theirs / "run.log").write_text("my own notes\n", encoding="utf-8")
+    with pytest.raises(UserError, match="not an adaptxfer run"):
+        claim_run_dir(theirs, overwrite=False)
+
+
 def test_grid_refuses_a_foreign_folder_but_resumes_its_own(tmp_path: Path) -> None:
     mine = tmp_path / "data"
     mine.mkdir()

@@ -6,6 +6,7 @@ Exit codes: 0 success, 1 failure while running, 2 bad input (recipe, names, path
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import traceback
@@ -14,6 +15,7 @@ from pathlib import Path
 
 from adaptxfer import __version__
 from adaptxfer.errors import UserError
+from adaptxfer.listing import Listing, add_format_option, show
 
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -26,92 +28,117 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
 
 
-def _console():
-    from rich.console import Console
-
-    return Console(stderr=False, highlight=False)
-
-
-def print_table(title: str, header: list[str], rows: list[list[str]]) -> None:
-    from rich.table import Table
-
-    table = Table(title=title, title_justify="left")
-    for i, name in enumerate(header):
-        table.add_column(name, justify="left" if i == 0 else "right")
-    for row in rows:
-        table.add_row(*row, end_section=row[0] == "average")
-    _console().print(table)
-
-
 # -- commands -------------------------------------------------------------------------
 def cmd_run(args: argparse.Namespace) -> int:
     from adaptxfer.output_dirs import claim_run_dir
-    from adaptxfer.recipes.loading import load_recipe
-    from adaptxfer.run import run_recipe
+    from adaptxfer.run_log import quiet_console
 
     out = claim_run_dir(Path(args.output_dir), args.overwrite) if args.output_dir else None
-    recipe = load_recipe(args.recipe, args.set or [])
-    result, out = run_recipe(
-        recipe,
-        out,
-        overwrite=args.overwrite,
-        store_dir=Path(args.store) if args.store else None,
-        recipe_file=str(args.recipe),
-    )
+    with quiet_console(args.verbose):  # before the imports: bitsandbytes logs on import
+        from adaptxfer.recipes.loading import load_recipe
+        from adaptxfer.run import run_recipe
+
+        recipe = load_recipe(args.recipe, args.set or [])
+        result, out = run_recipe(
+            recipe,
+            out,
+            overwrite=args.overwrite,
+            store_dir=Path(args.store) if args.store else None,
+            recipe_file=str(args.recipe),
+        )
     header, rows = result.table_rows()
-    print_table(f"{result.name}: {result.target} ({result.metric}, %)", header, rows)
-    print(f"results: {out / 'results.json'} and {out / 'results.md'}")
+    title = f"{result.name}: {result.target} ({result.metric}, %)"
+    show(Listing(title, header, rows, right=frozenset(header[1:])))
+    print(f"results: {out / 'results.json'} and {out / 'results.md'}; log: {out / 'run.log'}")
     return EXIT_OK
 
 
 def cmd_tasks(args: argparse.Namespace) -> int:
     from adaptxfer.tasks.registry import all_tasks
 
-    rows = []
-    for task in all_tasks().values():
-        if args.role and task.role != args.role:
-            continue
-        langs = task.languages
-        shown = " ".join(langs) if len(langs) <= 8 else f"{' '.join(langs[:8])} … ({len(langs)})"
-        floor = task.floor.describe() if task.floor else ""
-        rows.append([task.name, task.role, task.kind, task.metric, floor, shown, task.source_name])
-    header = ["task", "role", "kind", "metric", "floor", "languages", "source"]
-    print_table("tasks", header, rows)
+    rows = [
+        [
+            task.name,
+            task.role,
+            task.kind,
+            task.metric,
+            task.floor.describe() if task.floor else "",
+            list(task.languages),
+            task.source_name,
+        ]
+        for task in all_tasks().values()
+        if not args.role or task.role == args.role
+    ]
+    columns = ["task", "role", "kind", "metric", "floor", "languages", "source"]
+    show(Listing(f"tasks ({len(rows)})", columns, rows), args.format)
     return EXIT_OK
 
 
 def cmd_grid(args: argparse.Namespace) -> int:
-    from adaptxfer.grid import load_grid, run_grid
     from adaptxfer.output_dirs import claim_grid_dir
-    from adaptxfer.report import build_report
+    from adaptxfer.run_log import quiet_console
 
+    if args.format != "table" and not args.dry_run:
+        raise UserError(f"--format {args.format} lists the cells: use it with --dry-run")
     out = Path(args.output_dir) if args.output_dir else Path("runs") / Path(args.grid).stem
     out = claim_grid_dir(out) if not args.dry_run else out
-    grid = load_grid(args.grid, out, args.set or [])
     if args.dry_run:
+        from adaptxfer.grid import load_grid
+
+        grid = load_grid(args.grid, out, args.set or [])
         jobs = grid.intermediate_jobs()
-        rows = [[c.id, "finished" if c.finished else "to run", str(c.dir)] for c in grid.cells]
-        print_table(f"grid {grid.name}: {len(grid.cells)} cells, {len(jobs)} intermediate adapters",
-                    ["cell", "status", "run dir"], rows)  # fmt: skip
+        rows = [[c.id, "finished" if c.finished else "to_run", str(c.dir)] for c in grid.cells]
+        title = f"grid {grid.name}: {len(grid.cells)} cells, {len(jobs)} intermediate adapters"
+        show(Listing(title, ["cell", "status", "run_dir"], rows), args.format)
         return EXIT_OK
-    outcome = run_grid(
-        grid,
-        out,
-        engine=args.engine,
-        num_cpus=args.num_cpus,
-        num_gpus=args.num_gpus,
-        ray_address=args.ray_address,
-    )
+    with quiet_console(args.verbose):  # before the imports: bitsandbytes logs on import
+        from adaptxfer.grid import load_grid, run_grid
+        from adaptxfer.report import build_report
+
+        grid = load_grid(args.grid, out, args.set or [])
+        outcome = run_grid(
+            grid,
+            out,
+            engine=args.engine,
+            num_cpus=args.num_cpus,
+            num_gpus=args.num_gpus,
+            ray_address=args.ray_address,
+        )
+        files = None
+        if len(outcome.ran) + len(outcome.skipped):
+            files = build_report([out / "cells"], out / "report")
     print(
         f"grid {grid.name}: ran {len(outcome.ran)}, skipped {len(outcome.skipped)} finished, "
-        f"failed {len(outcome.failed)} ({outcome.seconds:.0f} s)"
+        f"failed {len(outcome.failed)} ({outcome.seconds:.0f} s); log: {out / 'run.log'}"
     )
     for cell, why in outcome.failed.items():
         print(f"  failed {cell}: {why}", file=sys.stderr)
-    if len(outcome.ran) + len(outcome.skipped):
-        files = build_report([out / "cells"], out / "report")
-        print(f"report: {files.markdown} ({files.runs} runs)")
+    if files is not None:
+        print(f"report: {files.markdown} and {files.html} ({files.runs} runs)")
     return EXIT_FAILURE if outcome.failed else EXIT_OK
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from adaptxfer.grid.status import read_status
+
+    status = read_status(Path(args.grid_dir))
+    if args.format == "json":
+        print(json.dumps(status.to_dict(), indent=2))
+        return EXIT_OK
+    cells = Listing(
+        f"cells of grid {status.name}",
+        ["cell", "state", "seconds", "note"],
+        [[c.id, c.state, c.seconds, c.note] for c in status.cells],
+        right=frozenset({"seconds"}),
+    )
+    if args.format == "csv":
+        show(cells, "csv")
+        return EXIT_OK
+    print("\n".join(status.lines()))
+    if args.cells:
+        print()
+        show(cells)
+    return EXIT_OK
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -124,7 +151,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         else (paths[0] if len(paths) == 1 else Path(".")) / "report"
     )
     files = build_report(paths, out)
-    print(f"report over {files.runs} run(s): {files.markdown}")
+    print(f"report over {files.runs} run(s): {files.markdown} and {files.html}")
     for path in [*files.csv, *files.images]:
         print(f"  {path}")
     return EXIT_OK
@@ -167,13 +194,56 @@ def cmd_recipes(args: argparse.Namespace) -> int:
             continue
         if args.benchmark and args.benchmark != entry.group:
             continue
-        rows.append(
-            [entry.name, " > ".join(entry.intermediates) or "–", entry.target, str(entry.path)]
-        )
+        rows.append([entry.name, " > ".join(entry.intermediates), entry.target, str(entry.path)])
     if not rows:
         print(f"no recipes under {root} match", file=sys.stderr)
         return EXIT_BAD_INPUT
-    print_table(f"recipes ({len(rows)})", ["recipe", "intermediate", "target", "path"], rows)
+    columns = ["recipe", "intermediate", "target", "path"]
+    show(Listing(f"recipes ({len(rows)})", columns, rows), args.format)
+    return EXIT_OK
+
+
+def cmd_push(args: argparse.Namespace) -> int:
+    from adaptxfer.hub.export import claim_export_dir
+    from adaptxfer.hub.push import push
+
+    dry_run_dir = None
+    if args.dry_run:
+        default = Path("hub-upload") / (args.repo or args.repo_prefix or "repo").split("/")[-1]
+        dry_run_dir = claim_export_dir(Path(args.output) if args.output else default)
+    elif args.output:
+        raise UserError("--output names the --dry-run folder; add --dry-run (or drop --output)")
+    pushed = push(
+        Path(args.path),
+        repo=args.repo,
+        repo_prefix=args.repo_prefix,
+        private=args.private,
+        revision=args.revision,
+        license=args.license,
+        dry_run_dir=dry_run_dir,
+    )
+    for item in pushed:
+        if item.folder is not None:
+            print(
+                f"dry run: {item.repo_id} would get {len(item.files)} files, written to {item.folder}:"
+            )
+        else:
+            print(f"pushed {item.repo_id} ({len(item.files)} files): {item.commit_url}")
+        for name in item.files:
+            print(f"  {name}")
+    return EXIT_OK
+
+
+def cmd_pull(args: argparse.Namespace) -> int:
+    from adaptxfer.artifacts import Manifest
+    from adaptxfer.hub.pull import pull
+
+    pulled = pull(args.repo, args.revision, Path(args.store) if args.store else None)
+    manifest = Manifest.read(pulled.path)
+    method = manifest.adapters[0].method.get("name", "?")
+    print(f"pulled {pulled.repo_id} at {pulled.commit}: {manifest.task} ({method}, "
+          f"{manifest.library}) on {manifest.backbone} ({manifest.quantization})")  # fmt: skip
+    print(f"store entry: {pulled.path}")
     return EXIT_OK
 
 
@@ -181,8 +251,11 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "run": cmd_run,
     "grid": cmd_grid,
     "report": cmd_report,
+    "status": cmd_status,
     "tasks": cmd_tasks,
     "recipes": cmd_recipes,
+    "push": cmd_push,
+    "pull": cmd_pull,
 }
 
 
@@ -217,6 +290,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--store", help="share intermediate adapters across runs through this store dir"
     )
+    _add_verbose_option(run)
 
     grid = sub.add_parser(
         "grid",
@@ -241,6 +315,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     grid.add_argument("--ray-address", help="an existing Ray cluster (default: start a local one)")
     grid.add_argument("--dry-run", action="store_true", help="list the cells and stop")
+    add_format_option(grid)
+    _add_verbose_option(grid)
+
+    status = sub.add_parser(
+        "status",
+        help="how far a grid is (running here, on Ray, or killed)",
+        description=(
+            "Read a grid dir and print cells done / running / failed / left, intermediate "
+            "adapters trained and reused, elapsed time and an estimate."
+        ),
+    )
+    status.add_argument("grid_dir", metavar="GRID_DIR", help="the grid's --output-dir")
+    status.add_argument("--cells", action="store_true", help="also list every cell's state")
+    add_format_option(status)
 
     report = sub.add_parser(
         "report",
@@ -269,6 +357,7 @@ def build_parser() -> argparse.ArgumentParser:
     action.add_argument(
         "--check", action="store_true", help="exit 1 if a generated recipe is stale"
     )
+    add_format_option(recipes)
 
     tasks = sub.add_parser(
         "tasks",
@@ -279,7 +368,54 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     tasks.add_argument("--role", choices=["intermediate", "target"], help="only this role")
+    add_format_option(tasks)
+    _add_hub_commands(sub)
     return parser
+
+
+def _add_verbose_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--verbose",
+        "-v",
+        action="store_true",
+        help="also show other libraries' messages on the console (they always go to run.log)",
+    )
+
+
+def _add_hub_commands(sub: argparse._SubParsersAction) -> None:
+    push = sub.add_parser(
+        "push",
+        help="share an adapter on the Hugging Face Hub",
+        description=(
+            "Upload an artifact (a store entry, a run's target-arm model, or a run dir) to one "
+            "Hub repo, or every intermediate adapter of a grid dir to one repo each: the "
+            "adapter in peft / adapters layout, head, artifact.json, recipe, results and a "
+            "model card. Token: HF_TOKEN or `huggingface-cli login`."
+        ),
+    )
+    push.add_argument("path", metavar="ARTIFACT_OR_RUN_DIR", help="artifact, run dir or grid dir")
+    target = push.add_mutually_exclusive_group(required=True)
+    target.add_argument("--repo", help="OWNER/NAME (an artifact or run dir)")
+    target.add_argument("--repo-prefix", help="OWNER/PREFIX: one repo per adapter (a grid dir)")
+    push.add_argument("--private", action="store_true", help="create the repo(s) private")
+    push.add_argument("--revision", help="push to this branch (created if missing)")
+    push.add_argument("--license", help="licence id for the card (default: the backbone's)")
+    push.add_argument(
+        "--dry-run", action="store_true", help="write the folder that would be uploaded, list it"
+    )
+    push.add_argument("--output", "-o", help="the --dry-run folder (default: hub-upload/NAME)")
+
+    pull = sub.add_parser(
+        "pull",
+        help="download a shared adapter into the store",
+        description=(
+            "Download OWNER/NAME (JSON and safetensors only, checked before use) into a store; "
+            "recipes take it with intermediate: {tasks: [...], from_hub: OWNER/NAME}."
+        ),
+    )
+    pull.add_argument("repo", metavar="OWNER/NAME")
+    pull.add_argument("--revision", help="branch, tag or commit (default: main)")
+    pull.add_argument("--store", help="store dir (default: ~/.cache/adaptxfer/store)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,4 +1,5 @@
-"""Progress bars for every long step (tqdm on stderr; ``ADAPTXFER_PROGRESS=0`` hides them)."""
+"""Progress bars for every long step (tqdm on the console's stderr, even while other
+libraries' output goes to run.log; ``ADAPTXFER_PROGRESS=0`` hides them)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from collections.abc import Iterable, Iterator
 from typing import TypeVar
 
 from tqdm.auto import tqdm
+
+from adaptxfer.run_log import console
 
 T = TypeVar("T")
 
@@ -23,26 +26,24 @@ def progress_bar(
     leave: bool = False,
 ) -> Iterator[T]:
     """Wrap an iterable in a progress bar that disappears when done unless ``leave``."""
-    return iter(
-        tqdm(
-            items,
-            desc=description,
-            total=total,
-            unit=unit,
-            leave=leave,
-            disable=not enabled(),
-            dynamic_ncols=True,
-        )
-    )
+    return iter(_bar(items, description, total, unit, leave))
 
 
 def manual_bar(total: int, description: str, unit: str = "step") -> tqdm:
     """A bar advanced by hand (``bar.update(n)``, ``bar.set_postfix(...)``)."""
+    return _bar(None, description, total, unit, leave=False)
+
+
+def _bar(
+    items: Iterable[T] | None, description: str, total: int | None, unit: str, leave: bool
+) -> tqdm:
     return tqdm(
-        total=total,
+        items,
         desc=description,
+        total=total,
         unit=unit,
-        leave=False,
+        leave=leave,
         disable=not enabled(),
         dynamic_ncols=True,
+        file=console(),
     )

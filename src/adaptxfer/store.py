@@ -23,6 +23,7 @@ from adaptxfer.cache import atomic_dir
 
 KEY_VERSION = 1
 EVENTS = "events.jsonl"
+LOCKS = ".locks"  # one lock file per key, held while that adapter is being built
 
 
 def content_key(spec: dict[str, Any]) -> str:
@@ -41,11 +42,14 @@ class AdapterStore:
         path = self.path(spec)
         return path if is_artifact(path) else None
 
-    def get_or_build(self, spec: dict[str, Any], build: Callable[[Path], None]) -> Path:
+    def get_or_build(
+        self, spec: dict[str, Any], build: Callable[[Path], None], event: str = "trained"
+    ) -> Path:
         """Return the stored artifact for ``spec``, building it (atomically) if absent.
 
         ``build(tmp)`` writes the artifact into a temporary folder that becomes the
-        store entry only when it returns; every build is logged to ``events.jsonl``.
+        store entry only when it returns; every build is logged to ``events.jsonl`` as
+        ``event`` ("trained", or "pulled" for an adapter downloaded from the Hub).
         """
         found = self.get(spec)
         if found is not None:
@@ -56,10 +60,12 @@ class AdapterStore:
             found = self.get(spec)
             if found is not None:
                 return found
-            self._build(spec, path, build)
+            self._build(spec, path, build, event)
         return path
 
-    def _build(self, spec: dict[str, Any], path: Path, build: Callable[[Path], None]) -> None:
+    def _build(
+        self, spec: dict[str, Any], path: Path, build: Callable[[Path], None], event: str
+    ) -> None:
         start = time.perf_counter()
         with atomic_dir(path) as tmp:
             build(tmp)
@@ -68,7 +74,7 @@ class AdapterStore:
             )
         self._log(
             {
-                "event": "trained",
+                "event": event,
                 "key": path.name,
                 "spec": spec,
                 "seconds": round(time.perf_counter() - start, 2),
@@ -86,7 +92,7 @@ class AdapterStore:
         except ImportError:
             yield
             return
-        locks = self.root / ".locks"
+        locks = self.root / LOCKS
         locks.mkdir(parents=True, exist_ok=True)
         with open(locks / f"{key}.lock", "a+") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
@@ -96,7 +102,11 @@ class AdapterStore:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
     def trainings(self) -> list[dict[str, Any]]:
-        """Every build this store has logged (one line per trained adapter)."""
+        """Every training this store has logged (one line per trained adapter)."""
+        return [e for e in self.events() if e.get("event") == "trained"]
+
+    def events(self) -> list[dict[str, Any]]:
+        """Every build this store has logged: trained and pulled adapters."""
         log = self.root / EVENTS
         if not log.exists():
             return []

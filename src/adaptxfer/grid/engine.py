@@ -7,11 +7,16 @@ adapters live in ``<grid dir>/store`` and are reused across cells and restarts.
 With Ray, the distinct intermediate adapters are trained first, each as its own task, and
 only then the cells, so no two tasks need to build the same adapter at once (the store's
 file lock makes that safe anyway, e.g. for two grids sharing one store).
+
+After every cell the driver logs how far the grid is (:mod:`adaptxfer.grid.status`, read
+from disk, as ``adaptxfer status`` does). Everything logged during the grid goes to the
+grid dir's ``run.log`` too; each cell also has its own.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import shutil
@@ -25,10 +30,11 @@ from typing import Any, Literal
 from adaptxfer.cache import atomic_write_text
 from adaptxfer.errors import UserError
 from adaptxfer.grid.expand import Cell, Grid, IntermediateJob, jobs_of
-from adaptxfer.output_dirs import GRID_JSON
+from adaptxfer.grid.status import STORE, read_status
+from adaptxfer.output_dirs import GRID_JSON, GRID_LOCK, RUN_LOG, is_failed_run
+from adaptxfer.run_log import log_file, quiet_console, say, write_failed_log
 
 Engine = Literal["local", "ray"]
-STORE = "store"
 
 # Environment a Ray worker needs to behave like this process (offline Hub, cache root).
 _FORWARDED_ENV = (
@@ -57,27 +63,32 @@ def run_grid(
     num_cpus: float = 1,
     num_gpus: float | None = None,
     ray_address: str | None = None,
-    log: Callable[[str], None] = print,
+    log: Callable[[str], None] = say,
 ) -> GridOutcome:
     """Run every unfinished cell of ``grid``; a failed cell is recorded and the rest go on."""
     output_dir = Path(output_dir)
     with _exclusive(output_dir):
         _remove_partials(output_dir)
-        write_manifest(grid, output_dir)
-        store_dir = output_dir / STORE
-        started = time.perf_counter()
-        outcome = GridOutcome(skipped=[c.id for c in grid.cells if c.finished])
-        pending = [c for c in grid.cells if not c.finished]
-        log(
-            f"grid {grid.name}: {len(grid.cells)} cells, {len(outcome.skipped)} finished, "
-            f"{len(pending)} to run ({engine})"
-        )
-        if pending and engine == "ray":
-            _run_ray(grid, pending, store_dir, outcome, num_cpus, num_gpus, ray_address, log)
-        elif pending:
-            _run_local(pending, store_dir, outcome, grid, log)
-        outcome.seconds = round(time.perf_counter() - started, 1)
+        write_manifest(grid, output_dir, engine)  # first: a dir with a log is then a grid
+        with log_file(output_dir / RUN_LOG, append=True):
+            store_dir = output_dir / STORE
+            started = time.perf_counter()
+            outcome = GridOutcome(skipped=[c.id for c in grid.cells if c.finished])
+            pending = fetch_shared_adapters([c for c in grid.cells if not c.finished], store_dir)
+            log(
+                f"grid {grid.name}: {len(grid.cells)} cells, {len(outcome.skipped)} finished, "
+                f"{len(pending)} to run ({engine})"
+            )
+            if pending and engine == "ray":
+                _run_ray(grid, pending, store_dir, outcome, num_cpus, num_gpus, ray_address, log)
+            elif pending:
+                _run_local(pending, store_dir, outcome, grid, log)
+            outcome.seconds = round(time.perf_counter() - started, 1)
     return outcome
+
+
+def _progress(output_dir: Path, log: Callable[[str], None]) -> None:
+    log("  " + read_status(output_dir).summary_line())
 
 
 @contextlib.contextmanager
@@ -89,7 +100,7 @@ def _exclusive(output_dir: Path) -> Iterator[None]:
         yield
         return
     output_dir.mkdir(parents=True, exist_ok=True)
-    with open(output_dir / ".grid.lock", "a+") as handle:
+    with open(output_dir / GRID_LOCK, "a+") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -114,16 +125,28 @@ def _remove_partials(output_dir: Path) -> None:
                     shutil.rmtree(partial, ignore_errors=True)
 
 
-def write_manifest(grid: Grid, output_dir: Path) -> None:
-    """``grid.json``: the grid file and every cell's axes and run dir (for humans and
-    for ``adaptxfer report``)."""
+def write_manifest(grid: Grid, output_dir: Path, engine: str = "local") -> None:
+    """``grid.json``: the grid file, every cell's axes and run dir, the intermediate
+    adapters, and when this attempt started (for humans, ``adaptxfer report`` and
+    ``adaptxfer status``)."""
     record = {
         "grid": grid.name,
         "grid_file": str(grid.path),
         "spec": grid.spec.model_dump(mode="json"),
+        "started": time.time(),
+        "engine": engine,
         "cells": [
-            {"id": c.id, "dir": str(c.dir.relative_to(output_dir)), "labels": c.labels}
+            {
+                "id": c.id,
+                "dir": str(c.dir.relative_to(output_dir)),
+                "labels": c.labels,
+                "intermediates": [job.key for job in jobs_of(c)],
+            }
             for c in grid.cells
+        ],
+        "intermediates": [
+            {"key": job.key, "chain": list(job.chain), "seed": job.seed}
+            for job in grid.intermediate_jobs()
         ],
     }
     atomic_write_text(output_dir / GRID_JSON, json.dumps(record, indent=2) + "\n")
@@ -133,15 +156,33 @@ def run_cell(recipe: Any, run_dir: str, store_dir: str, labels: dict[str, str], 
     """Run one cell into its run dir (atomic). Module-level so Ray can ship it."""
     from adaptxfer.run import run_recipe
 
-    run_recipe(
-        recipe,
-        Path(run_dir),
-        overwrite=True,
-        store_dir=Path(store_dir),
-        recipe_file=origin,
-        labels=labels,
-    )
+    # In a Ray worker too, other libraries' output goes to the cell's run.log.
+    with quiet_console():
+        run_recipe(
+            recipe,
+            Path(run_dir),
+            overwrite=True,
+            store_dir=Path(store_dir),
+            recipe_file=origin,
+            labels=labels,
+        )
     return run_dir
+
+
+def fetch_shared_adapters(pending: list[Cell], store_dir: Path) -> list[Cell]:
+    """Pull and check every adapter the cells take from the Hub before any cell trains
+    (a shared adapter that does not fit its recipe stops the grid with exit 2); the cells
+    come back pinned to the commits pulled, so workers find them in the store."""
+    from adaptxfer.experiment import fetch_shared_intermediates
+    from adaptxfer.store import AdapterStore
+
+    store = AdapterStore(store_dir)
+    return [
+        dataclasses.replace(cell, recipe=fetch_shared_intermediates(cell.recipe, store))
+        if cell.recipe.intermediate.from_hub
+        else cell
+        for cell in pending
+    ]
 
 
 def train_intermediate(recipe: Any, chain: tuple[str, ...], seed: int, store_dir: str) -> str:
@@ -158,6 +199,7 @@ def _run_local(
 ) -> None:
     """Cells in order; each first gets its intermediate adapters (found in the store or
     trained), so an adapter that fails is tried once and its other cells are not run."""
+    grid_dir = store_dir.parent
     failed_keys: dict[str, str] = {}
     for i, cell in enumerate(pending, 1):
         log(f"[{i}/{len(pending)}] {cell.id}")
@@ -176,9 +218,21 @@ def _run_local(
             raise
         except Exception as err:
             outcome.failed[cell.id] = str(err) if isinstance(err, _Blocked) else _describe(err)
+            _record_failure(cell, outcome.failed[cell.id], started=not isinstance(err, _Blocked))
             log(f"  failed: {outcome.failed[cell.id]}")
         else:
             outcome.ran.append(cell.id)
+        _progress(grid_dir, log)
+
+
+def _record_failure(cell: Cell, reason: str, *, started: bool) -> None:
+    """Leave the failure where ``adaptxfer status`` reads it: the log a started run kept,
+    else (a cell not started, a worker that died) a log that says why, in place of an
+    earlier attempt's failed log; never in a folder holding anything else."""
+    kept = is_failed_run(cell.dir)
+    if (kept and started) or (not kept and cell.dir.exists() and any(cell.dir.iterdir())):
+        return
+    write_failed_log(cell.dir, reason)
 
 
 class _Blocked(Exception):
@@ -276,6 +330,7 @@ def _submit(
         blocked = _blocked_by(jobs_of(cell), failed_keys)
         if blocked:
             outcome.failed[cell.id] = blocked
+            _record_failure(cell, blocked, started=False)
             log(f"{cell.id} not run: {blocked}")
         else:
             runnable.append(cell)
@@ -288,10 +343,12 @@ def _submit(
             ray.get(ref)
         except Exception as err:
             outcome.failed[cell.id] = _describe(err)
+            _record_failure(cell, outcome.failed[cell.id], started=True)
             log(f"[{i}/{len(refs)}] {cell.id} failed: {outcome.failed[cell.id]}")
         else:
             outcome.ran.append(cell.id)
             log(f"[{i}/{len(refs)}] {cell.id} done")
+        _progress(store_dir.parent, log)
 
 
 def _stored(job: Any, store_dir: Path) -> bool:

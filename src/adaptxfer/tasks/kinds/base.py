@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import torch
 
+from adaptxfer.metrics import score
 from adaptxfer.progress import progress_bar
 
 if TYPE_CHECKING:
@@ -26,7 +27,13 @@ class TaskKind(ABC):
     name: ClassVar[str]
     columns: ClassVar[tuple[str, ...]]
     optional_columns: ClassVar[tuple[str, ...]] = ()
-    trainable: ClassVar[bool] = True
+
+    @property
+    def trainable(self) -> bool:
+        """Whether the kind trains a head (its registry entry says, torch-free)."""
+        from adaptxfer.tasks.kinds import kind_entry
+
+        return kind_entry(self.name).trainable
 
     def canonicalize(self, task: TaskSpec, data: Any, fields: Mapping[str, str]) -> Any:
         """Rename Hub columns to canonical ones and drop the rest. Kinds override this to
@@ -68,6 +75,11 @@ class TaskKind(ABC):
     def eval_splits(self, settings: EvalSettings) -> tuple[str, ...]:
         """The splits :meth:`evaluate` needs (mining also tunes a threshold on dev)."""
         return (settings.split,)
+
+    def protocol(self, task: TaskSpec, settings: EvalSettings) -> str:
+        """The evaluation settings that decide how a score compares with published ones,
+        in words for results and reports ("" when the metric alone says it)."""
+        return ""
 
     @abstractmethod
     def evaluate(
@@ -111,8 +123,6 @@ class PredictingKind(TaskKind):
         settings: EvalSettings,
         lang: str,
     ) -> dict[str, float]:
-        from adaptxfer.tasks.scoring import score
-
         data = splits[settings.split]
         predictions = self.predict(task, model, data, tokenizer, settings, lang)
         return score(task.metric, predictions, self.references(data), lang=lang)
