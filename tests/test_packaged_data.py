@@ -307,23 +307,32 @@ def test_offline_tasks_cover_three_kinds_each_way():
 
 
 def test_adaptxfer_tasks_shows_each_floor():
+    import json
     import subprocess
     import sys
 
     result = subprocess.run(
-        [sys.executable, "-m", "adaptxfer.cli", "tasks", "--role", "intermediate"],
+        [
+            sys.executable,
+            "-m",
+            "adaptxfer.cli",
+            "tasks",
+            "--role",
+            "intermediate",
+            "--format",
+            "json",
+        ],
         capture_output=True,
         text=True,
-        env={**os.environ, "COLUMNS": "400"},
         timeout=120,
     )
     assert result.returncode == 0, result.stderr
-    assert "floor" in result.stdout
+    shown = {row["task"]: row["floor"] for row in json.loads(result.stdout)}
     for name in FLOORED:
         task = all_tasks()[name]
         if task.role == "intermediate":
-            line = next(row for row in result.stdout.splitlines() if f" {name} " in row)
-            assert task.floor.describe() in line, line
+            assert shown[name] == task.floor.describe(), name
+    assert shown["pos-en"] == "majority 30.7" and shown["gsm8k-offline"] == "chance 25.0"
 
 
 def test_a_run_goes_end_to_end_on_packaged_tasks(tmp_path):
