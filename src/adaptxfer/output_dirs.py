@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 
 from adaptxfer.errors import UserError
+from adaptxfer.integrity import RECORD
 
 RESULTS_JSON = "results.json"
 GRID_JSON = "grid.json"
@@ -22,7 +23,16 @@ FAILED_RUN_LOG = "run.failed.log"  # a failed --overwrite's log, beside the earl
 LOG_HEADER = "# adaptxfer log"  # the first line of every log adaptxfer writes
 # Everything `adaptxfer run` writes into a run dir.
 RUN_ENTRIES = frozenset(
-    {RESULTS_JSON, "results.md", "recipe.yaml", "store", "artifacts", RUN_LOG, FAILED_RUN_LOG}
+    {
+        RESULTS_JSON,
+        "results.md",
+        "recipe.yaml",
+        "store",
+        "artifacts",
+        RUN_LOG,
+        FAILED_RUN_LOG,
+        RECORD,
+    }
 )
 
 

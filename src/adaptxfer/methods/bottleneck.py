@@ -8,6 +8,7 @@ from pathlib import Path
 
 from torch import nn
 
+from adaptxfer.errors import UnsupportedError
 from adaptxfer.methods.backend import FUSION, AdapterBackend, LanguageLoader
 from adaptxfer.methods.settings import MethodConfig
 
@@ -48,6 +49,11 @@ class AdaptersBackend(AdapterBackend):
     def __init__(self, model: nn.Module) -> None:
         import adapters
 
+        from adaptxfer.methods.support import adapters_library_problem
+
+        problem = adapters_library_problem(getattr(model.config, "model_type", None))
+        if problem is not None:
+            raise UnsupportedError(problem)
         super().__init__(model)
         adapters.init(model)
         self._languages: list[str] = []

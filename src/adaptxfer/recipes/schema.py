@@ -141,6 +141,12 @@ class Recipe(_Strict):
                     self.phase_train(phase)  # type: ignore[arg-type]
                 except ValueError as err:
                     found.append(((phase, "train"), str(err).splitlines()[-1].strip()))
+        from adaptxfer.backbones.registry import model_type_of
+        from adaptxfer.methods.support import method_backbone_problem
+
+        problem = method_backbone_problem(self.method, model_type_of(self.backbone))
+        if problem is not None:
+            found.append((("method", "name"), problem))
         if self.intermediate.tasks and self.composition.name == "none":
             found.append(
                 (

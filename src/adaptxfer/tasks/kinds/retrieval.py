@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from adaptxfer.tasks.kinds.base import TaskKind
 from adaptxfer.tasks.scoring import score
+from adaptxfer.tasks.validation import Problem, RowCheck, id_problem, text_problem
 
 if TYPE_CHECKING:
     import torch
@@ -52,6 +53,12 @@ class RetrievalKind(TaskKind):
     name = "retrieval"
     columns = ("id", "source", "target")
     trainable = False
+
+    def row_check(self, task: TaskSpec, data: Any, split: str) -> RowCheck:
+        def check(row: Mapping[str, Any]) -> Problem | None:
+            return id_problem(row) or text_problem(row, "source") or text_problem(row, "target")
+
+        return check
 
     def evaluate(
         self,
