@@ -150,3 +150,28 @@ def test_a_damaged_converted_backbone_is_converted_again(
     assert integrity.has_record(copy) and integrity.check(copy) is None
     assert json.loads((copy / integrity.RECORD).read_text())["files"]["model.safetensors"]
     load_backbone("e5-small")
+
+
+def test_damaged_weights_in_a_backbone_folder_name_the_folder(tmp_path: Path) -> None:
+    from adaptxfer.errors import MissingAssetError
+
+    folder = tmp_path / "backbone"
+    shutil.copytree(make_tiny_backbone(), folder)
+    weights = folder / "model.safetensors"
+    truncate(weights, keep=weights.stat().st_size - 1000)
+    with pytest.raises(MissingAssetError, match=rf"{folder}.* are damaged"):
+        load_backbone(str(folder))
+
+
+def test_report_on_a_damaged_run_dir_exits_2_naming_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from adaptxfer.cli import main
+
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "results.json").write_bytes(b"\xff\xfe{")
+    assert main(["report", str(run)]) == 2
+    error = capsys.readouterr().err
+    assert f"{run / 'results.json'}: unreadable results file" in error
+    assert "Traceback" not in error
