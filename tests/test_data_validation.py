@@ -156,7 +156,7 @@ def test_no_gold_labels_are_skipped_and_counted(
     assert len(data) == 5 and data["label"] == [0, 1, 1, 0, 1]
     assert [(s.reason, s.count, s.total) for s in noted] == [("no gold label (-1)", 1, 6)]
     assert (
-        "note: pawsx (de, test): skipped 1 of 6 rows: no gold label (-1)" in capsys.readouterr().err
+        "note: pawsx (de, test): skipped 1 of 6 rows: no gold label (-1)" in capsys.readouterr().out
     )
 
 

@@ -103,7 +103,7 @@ def test_a_damaged_store_entry_is_rebuilt_with_one_notice(
     truncate(next(entry.rglob("adapter_model.safetensors")))
     assert store.get_or_build(spec, build) == entry
     assert len(builds) == 2 and len(store.trainings()) == 2
-    notices = [line for line in capsys.readouterr().err.splitlines() if "damaged" in line]
+    notices = [line for line in capsys.readouterr().out.splitlines() if "damaged" in line]
     assert len(notices) == 1, notices
     assert str(entry) in notices[0] and "adapter_model.safetensors" in notices[0]
     assert "training it again" in notices[0]
@@ -143,7 +143,7 @@ def test_a_damaged_converted_backbone_is_converted_again(
     truncate(weights, keep=weights.stat().st_size // 2)
 
     assert e5_small_dir() == copy
-    notice = capsys.readouterr().err
+    notice = capsys.readouterr().out
     assert f"converted backbone {copy} is damaged (model.safetensors" in notice
     assert "converting it again" in notice
     assert weights.stat().st_size == shared.joinpath("model.safetensors").stat().st_size

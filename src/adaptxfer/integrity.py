@@ -23,7 +23,6 @@ from __future__ import annotations
 import hashlib
 import json
 import struct
-import sys
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -161,9 +160,12 @@ def usable(folder: Path, what: str, action: str) -> bool:
 
 
 def announce(what: str, folder: Path, problem: str, action: str) -> None:
-    """One line on stderr per damaged folder and process: what, where, why, what next."""
+    """One line per damaged folder and process (console and log): what, where, why,
+    what next."""
+    from adaptxfer.run_log import say
+
     key = str(Path(folder).resolve())
     if key in _announced:
         return
     _announced.add(key)
-    print(f"adaptxfer: {what} {folder} is damaged ({problem}); {action}", file=sys.stderr)
+    say(f"{what} {folder} is damaged ({problem}); {action}")

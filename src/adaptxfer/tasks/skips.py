@@ -3,14 +3,14 @@
 Two conventions skip rows instead of failing: a "no gold label" marker (the Hub's ``-1``,
 e.g. SNLI), and, in published Hub datasets only, rows that do not fit the task (a user
 cannot fix those; the same rows in a local file are errors). Training also drops QA
-examples whose answer lies outside every window. Each skip is printed once per process
-and recorded by every active :func:`collecting` block (a run puts them in results.json).
+examples whose answer lies outside every window. Each skip is shown once per process (on
+the console and in the run's log) and recorded by every active :func:`collecting` block
+(a run puts them in results.json).
 """
 
 from __future__ import annotations
 
 import contextlib
-import sys
 from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import asdict, dataclass
@@ -44,8 +44,10 @@ _printed: set[Skipped] = set()
 def note(skipped: Skipped) -> None:
     """Report a skip: one console line per process, one record per active collector."""
     if skipped not in _printed:
+        from adaptxfer.run_log import say
+
         _printed.add(skipped)
-        print(f"adaptxfer: note: {skipped.describe()}", file=sys.stderr)
+        say(f"note: {skipped.describe()}")
     for collected in _collectors.get():
         if skipped not in collected:
             collected.append(skipped)
