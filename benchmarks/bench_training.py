@@ -26,7 +26,8 @@ from adaptxfer.tasks.kinds import get_kind
 from adaptxfer.tasks.loading import load_split
 from adaptxfer.tasks.model import TaskModel
 from adaptxfer.tasks.registry import get_task
-from adaptxfer.train import TrainSettings, train
+from adaptxfer.training.settings import TrainSettings
+from adaptxfer.training.task import train
 
 
 def training_speed(steps: int, batch_size: int) -> dict[str, dict[str, float]]:
@@ -39,7 +40,7 @@ def training_speed(steps: int, batch_size: int) -> dict[str, dict[str, float]]:
     for grouped in (False, True):
         backbone = load_backbone("e5-small")
         assembly = Assembly.create(backbone, backend_library(method))
-        assembly.backend.add("adapter", method)
+        assembly.backend.add("adapter", method, seed=0)
         assembly.train_alone("adapter")
         head_config = kind.head_config(task, backbone.hidden_size)
         model = TaskModel(assembly.encoder, build_head(head_config), head_config)

@@ -77,7 +77,7 @@ def test_saved_folder_holds_adapters_head_and_languages(tmp_path):
     method = MethodConfig(name="seq_bn")
     assembly = Assembly.create(load_backbone(backbone), "adapters")
     assembly.add_language("de", tmp_path / "lang-de")
-    assembly.backend.add("target", method)
+    assembly.backend.add("target", method, seed=0)
     head_config = {"type": "sequence", "hidden_size": 64, "num_labels": 2}
     head = build_head(head_config)
     entries = adapter_entries(assembly)

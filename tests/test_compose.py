@@ -14,24 +14,34 @@ from pathlib import Path
 import pytest
 import torch
 
-from adaptxfer.artifacts import Manifest, adapter_entries, load_artifact, save_artifact
+from adaptxfer.artifacts import (
+    Manifest,
+    adapter_dir,
+    adapter_entries,
+    composition_state,
+    describe_composition,
+    load_artifact,
+    save_artifact,
+)
 from adaptxfer.backbones import load_backbone
 from adaptxfer.compose.assemble import Assembly
+from adaptxfer.compose.registry import composition_names
 from adaptxfer.compose.settings import CompositionConfig
+from adaptxfer.compose.support import supported_methods
 from adaptxfer.errors import MissingAssetError, UnsupportedError
 from adaptxfer.methods import MethodConfig, backend_library
 from adaptxfer.methods.backend import FUSION
-from adaptxfer.tasks.heads import build_head
 from adaptxfer.tasks.kinds import get_kind
 from adaptxfer.tasks.loading import load_split
 from adaptxfer.tasks.model import TaskModel
 from adaptxfer.tasks.registry import get_task
-from adaptxfer.train import TrainSettings, train
+from adaptxfer.training.settings import TrainSettings
+from adaptxfer.training.task import train
 
-COMPOSITIONS = ("none", "sequential", "stack", "fuse", "merge", "madx")
 METHODS = ("lora", "seq_bn")
-UNSUPPORTED = {("seq_bn", "merge"), ("lora", "madx")}
-SUPPORTED = [(m, c) for m in METHODS for c in COMPOSITIONS if (m, c) not in UNSUPPORTED]
+# What the registry's own rules allow (the same table the README shows).
+SUPPORTED = [(m, c) for c in composition_names() for m in METHODS if m in supported_methods(c)]
+UNSUPPORTED = [(m, c) for c in composition_names() for m in METHODS if (m, c) not in SUPPORTED]
 EXPECTED_TRAINABLE = {
     "none": {"target", "head"},
     "sequential": {"inter0", "head"},
@@ -88,10 +98,9 @@ def tiny() -> str:
 
 
 def task_model(assembly: Assembly, seed: int = 0) -> TaskModel:
-    task = get_task("bible-para-en")
-    config = get_kind(task.kind).head_config(task, assembly.backbone.hidden_size)
-    torch.manual_seed(seed)
-    return TaskModel(assembly.encoder, build_head(config), config)
+    from adaptxfer.experiment import task_model as new_task_model
+
+    return new_task_model(get_task("bible-para-en"), assembly, seed)
 
 
 def features(tokenizer, task: str, lang: str, n: int = 16, split: str = "train"):
@@ -110,7 +119,7 @@ def train_intermediate(backbone: str, method: MethodConfig, seed: int, out: Path
     """A real (very short) intermediate training run on bible-para-en, saved as an artifact."""
     loaded = load_backbone(backbone)
     assembly = Assembly.create(loaded, backend_library(method))
-    assembly.backend.add("adapter", method)
+    assembly.backend.add("adapter", method, seed=seed)
     assembly.train_alone("adapter")
     model = task_model(assembly, seed)
     kind = get_kind("classification")
@@ -130,7 +139,7 @@ def save_classifier(
         kind="classification",
         library=assembly.backend.library,
         adapters=adapter_entries(assembly),
-        composition=assembly.describe(),
+        composition=describe_composition(assembly),
         head=model.head_config,
     )
     return save_artifact(out, assembly, model.head, manifest)
@@ -174,22 +183,25 @@ def build(
     quantization: str = "none",
     **settings,
 ) -> tuple[Assembly, TaskModel]:
+    """The assembly a composition builds over the intermediates (and language adapters)
+    it asks for, as the experiment builds it."""
     method = MethodConfig(name=method_name)
     assembly = Assembly.create(load_backbone(tiny, quantization), backend_library(method))
-    dirs = intermediates[method_name][: 1 if composition == "sequential" else 2]
-    names = [] if composition == "none" else assembly.load_intermediates(dirs, method)
-    if composition == "madx":
+    config = CompositionConfig(name=composition, **settings)
+    chains = config.selected().chains(("first", "second"))  # one adapter, two, or none
+    dirs = intermediates[method_name][: len(chains)]
+    names = assembly.load_intermediates([adapter_dir(d) for d in dirs], method)
+    if config.selected().language_adapters(["de"]):
         for lang, directory in languages.items():
             assembly.add_language(lang, directory)
-    config = CompositionConfig(name=composition, **settings)
-    assembly.compose(config, names, method, with_target=True)
+    assembly.compose(config, names, method, with_target=True, seed=0)
     return assembly, task_model(assembly)
 
 
 def owners(assembly: Assembly, model: TaskModel) -> dict[str, str]:
     """Parameter name (in the TaskModel) -> adapter / "fusion" / "head" / "backbone"."""
     backend = assembly.backend
-    groups = [*backend.adapter_names(), *backend.language_names(), FUSION]
+    groups = [*backend.adapter_names(), *assembly.languages().values(), FUSION]
     by_id = {id(p): g for g in groups for _, p in backend.parameters_of(g)}
     result = {}
     for name, param in model.named_parameters():
@@ -200,7 +212,12 @@ def owners(assembly: Assembly, model: TaskModel) -> dict[str, str]:
     return result
 
 
-def check_freezing(assembly: Assembly, model: TaskModel, batch, composition: str) -> None:
+def check_freezing(
+    assembly: Assembly, model: TaskModel, batch, composition: str, expected: set[str] | None = None
+) -> None:
+    """One optimiser step changes exactly the ``expected`` parts (default: what the
+    composition trains) and nothing else."""
+    expected = EXPECTED_TRAINABLE[composition] if expected is None else expected
     kind = get_kind("classification")
     owner = owners(assembly, model)
     before = {n: p.detach().clone() for n, p in model.named_parameters()}
@@ -209,25 +226,43 @@ def check_freezing(assembly: Assembly, model: TaskModel, batch, composition: str
     assert math.isfinite(loss.item())
     loss.backward()
     with_grad = {n for n, p in model.named_parameters() if p.grad is not None}
-    assert {owner[n] for n in with_grad} == EXPECTED_TRAINABLE[composition]
+    assert {owner[n] for n in with_grad} == expected
     assert with_grad == {n for n, p in model.named_parameters() if p.requires_grad}
-    for group in EXPECTED_TRAINABLE[composition]:  # every trainable group really learns
+    for group in expected:  # every trainable group really learns
         grads = [p.grad for n, p in model.named_parameters() if owner[n] == group]
         assert any(g.abs().sum() > 0 for g in grads if g is not None), group
     params = [p for p in model.parameters() if p.requires_grad]
     torch.optim.AdamW(params, lr=1e-2).step()
     changed = {owner[n] for n, p in model.named_parameters() if not torch.equal(p, before[n])}
-    assert changed == EXPECTED_TRAINABLE[composition]
+    assert changed == expected
     frozen = [n for n in owner if n not in with_grad]
     assert any(owner[n] == "backbone" for n in frozen)
     for name in frozen:
         assert torch.equal(dict(model.named_parameters())[name], before[name]), name
 
 
-@pytest.mark.parametrize(("method", "composition"), sorted(UNSUPPORTED))
-def test_unsupported_compositions_say_why(tiny, intermediates, languages, method, composition):
-    with pytest.raises(UnsupportedError, match=r"LoRA|bottleneck"):
-        build(tiny, intermediates, languages, method, composition)
+def test_the_support_table_follows_the_capabilities_of_each_library():
+    assert sorted(UNSUPPORTED) == [("lora", "madx"), ("seq_bn", "merge")]
+    assert supported_methods("fuse") == ["lora", "seq_bn", "double_seq_bn", "par_bn"]
+
+
+@pytest.mark.parametrize(("method", "composition"), UNSUPPORTED)
+def test_unsupported_compositions_refuse_before_adding_anything(
+    tiny, intermediates, method, composition
+):
+    """Composing refuses with exactly the message recipe validation gives (which names
+    the method needed and why), before any adapter is added or activated."""
+    config = CompositionConfig(name=composition)
+    expected = config.selected().problem(MethodConfig(name=method), 2, target_trainable=True)
+    assert expected.startswith(f"composition {composition!r} needs method ")
+    method_config = MethodConfig(name=method)
+    assembly = Assembly.create(load_backbone(tiny), backend_library(method_config))
+    dirs = [adapter_dir(d) for d in intermediates[method]]
+    names = assembly.load_intermediates(dirs, method_config)
+    with pytest.raises(UnsupportedError) as error:
+        assembly.compose(config, names, method_config, with_target=True, seed=0)
+    assert str(error.value) == expected
+    assert assembly.backend.adapter_names() == names and assembly.composition is None
 
 
 def logits_of(model: TaskModel, batch) -> torch.Tensor:
@@ -261,8 +296,9 @@ def test_composition_trains_exactly_its_part_and_reloads_identically(
     save_classifier(assembly, model, tiny, "bible-para-x", tmp_path / "artifact")
     assert (tmp_path / "artifact" / "composition.safetensors").exists() == (composition == "fuse")
     loaded = load_artifact(tmp_path / "artifact")
-    saved = {k: v for k, v in assembly.describe().items() if k != "trainable"}
-    assert {k: v for k, v in loaded.assembly.describe().items() if k != "trainable"} == saved
+    saved = {k: v for k, v in describe_composition(assembly).items() if k != "trainable"}
+    reloaded = describe_composition(loaded.assembly)
+    assert {k: v for k, v in reloaded.items() if k != "trainable"} == saved
     assert not any(p.requires_grad for p in loaded.model.parameters())
     same_predictions(logits_of(loaded.model, batch), expected)
     if composition == "madx":  # the test-time swap works the same after reload
@@ -309,12 +345,12 @@ def test_merge_combinations(tiny, intermediates, languages, combination):
 
 def test_lora_mixture_starts_as_the_average_and_learns(tiny, intermediates, languages):
     assembly, model = build(tiny, intermediates, languages, "lora", "fuse")
-    state = assembly.composition_state()
+    state = composition_state(assembly)
     assert state and all(torch.equal(v, torch.zeros(2)) for v in state.values())
     tokenizer = assembly.backbone.tokenizer
     train(model, get_kind("classification"), features(tokenizer, "bible-para-en", "en"),
           tokenizer, FEW_STEPS, seed=0)  # fmt: skip
-    assert any(v.abs().sum() > 0 for v in assembly.composition_state().values())
+    assert any(v.abs().sum() > 0 for v in composition_state(assembly).values())
 
 
 @pytest.mark.parametrize(
@@ -382,7 +418,8 @@ def store(tmp_path_factory):
 
 @pytest.mark.parametrize("composition", ["stack", "fuse", "merge"])
 def test_run_arm_with_two_intermediate_tasks(tiny, store, composition, tmp_path):
-    from adaptxfer.experiment import arms_of, run_arm
+    from adaptxfer.arms import arms_of
+    from adaptxfer.experiment import run_arm
 
     recipe = two_intermediate_recipe(tiny, "lora", composition)
     assert recipe.problems() == []
@@ -424,7 +461,7 @@ def slow_recipe(method: str, composition: str):
 @pytest.fixture(scope="module")
 def e5_languages(tmp_path_factory) -> dict[str, Path]:
     """Untrained MAD-X language adapters for e5-small (the real ones come from
-    adaptxfer.language; here only the swap mechanics and training over them matter)."""
+    adaptxfer.language_adapters; here only the swap mechanics and training over them matter)."""
     import adapters
 
     root = tmp_path_factory.mktemp("e5-languages")
@@ -439,18 +476,19 @@ def e5_languages(tmp_path_factory) -> dict[str, Path]:
 @pytest.mark.slow
 @pytest.mark.parametrize(("method", "composition"), SUPPORTED)
 def test_composition_improves_dev_accuracy(method, composition, store, e5_languages):
-    from adaptxfer.experiment import arms_of, chains_of, intermediate_artifact
+    from adaptxfer.arms import arms_of, chains_of
+    from adaptxfer.experiment import intermediate_artifact
 
     recipe = slow_recipe(method, composition)
     (arm,) = arms_of(recipe)
     dirs = [intermediate_artifact(recipe, chain, 0, store) for chain in chains_of(arm)]
     method_config = recipe.method
     assembly = Assembly.create(load_backbone("e5-small"), backend_library(method_config))
-    names = assembly.load_intermediates(dirs, method_config)
+    names = assembly.load_intermediates([adapter_dir(d) for d in dirs], method_config)
     if composition == "madx":
         for lang, directory in e5_languages.items():
             assembly.add_language(lang, directory)
-    assembly.compose(recipe.composition, names, method_config, with_target=True)
+    assembly.compose(recipe.composition, names, method_config, with_target=True, seed=0)
     model = task_model(assembly, seed=0)
     tokenizer = assembly.backbone.tokenizer
     if composition == "madx":
@@ -479,28 +517,40 @@ def test_composition_improves_dev_accuracy(method, composition, store, e5_langua
         assert end > start
 
 
+DORA = {"name": "lora", "lora": {"use_dora": True}}
+
+
 @pytest.mark.parametrize(
-    ("method", "composition", "count", "message"),
+    ("method", "composition", "count", "trained", "message"),
     [
-        ("seq_bn", {"name": "merge"}, 2, "needs method lora"),
-        ("lora", {"name": "merge"}, 1, "several"),
-        ("lora", {"name": "merge", "merge": {"weights": [1.0]}}, 2, "one weight per task"),
-        ("lora", {"name": "madx"}, 1, "bottleneck method"),
-        ("par_bn", {"name": "fuse"}, 0, "at least one"),
+        ("seq_bn", {"name": "merge"}, 2, True, "needs method lora, not 'seq_bn'"),
+        ("lora", {"name": "merge"}, 1, True, "combines several intermediate tasks; got 1"),
+        ("lora", {"name": "merge", "merge": {"weights": [1.0]}}, 2, True, "one weight per task"),
+        ("lora", {"name": "madx"}, 1, True, "needs method seq_bn, double_seq_bn or par_bn"),
+        ("seq_bn", {"name": "madx"}, 1, False, "needs a trained target adapter"),
+        ("seq_bn", {"name": "fuse"}, 2, False, "needs a trained target adapter"),
+        ("par_bn", {"name": "fuse"}, 0, True, "at least one"),
+        (DORA, {"name": "fuse"}, 2, True, "cannot fuse DoRA adapters"),
     ],
 )
-def test_composition_problems_are_found_before_training(method, composition, count, message):
-    from adaptxfer.compose.support import composition_problem
+def test_composition_problems_are_found_before_training(
+    method, composition, count, trained, message
+):
+    problem = CompositionConfig.model_validate(composition).selected().problem
+    method = MethodConfig.model_validate({"name": method} if isinstance(method, str) else method)
+    assert message in problem(method, count, trained)
 
-    config = CompositionConfig.model_validate(composition)
-    assert message in composition_problem(MethodConfig(name=method), config, count)
-    assert (
-        composition_problem(MethodConfig(name="seq_bn"), CompositionConfig(name="fuse"), 2) is None
-    )
+
+def test_madx_needs_text_for_every_language_adapter():
+    madx = CompositionConfig(name="madx").selected()
+    assert madx.problem(MethodConfig(name="seq_bn"), 1, True, ["de", "fr"]) is None
+    problem = madx.problem(MethodConfig(name="seq_bn"), 1, True, ["de", "xx"])
+    assert problem.startswith("no text to train MAD-X language adapters for ['xx']")
 
 
 def test_run_arm_refuses_merge_of_bottlenecks_before_training(tiny, store, tmp_path):
-    from adaptxfer.experiment import arms_of, run_arm
+    from adaptxfer.arms import arms_of
+    from adaptxfer.experiment import run_arm
 
     recipe = two_intermediate_recipe(tiny, "seq_bn", "merge")
     before = len(store.trainings())
@@ -511,9 +561,10 @@ def test_run_arm_refuses_merge_of_bottlenecks_before_training(tiny, store, tmp_p
 
 @pytest.mark.slow
 def test_run_arm_madx_with_stored_language_adapters(tiny, store, tmp_path):
-    """MAD-X through run_arm: language adapters from adaptxfer.language (a few masked-LM
+    """MAD-X through run_arm: language adapters from adaptxfer.language_adapters (a few masked-LM
     steps here), en under the task adapter in training, de at test time."""
-    from adaptxfer.experiment import arms_of, run_arm
+    from adaptxfer.arms import arms_of
+    from adaptxfer.experiment import run_arm
 
     recipe = two_intermediate_recipe(tiny, "seq_bn", "madx")
     madx = recipe.composition.madx
@@ -527,3 +578,27 @@ def test_run_arm_madx_with_stored_language_adapters(tiny, store, tmp_path):
     loaded = load_artifact(tmp_path / "arm")
     assert loaded.assembly.languages() == {"en": "lang_en", "de": "lang_de"}
     assert loaded.assembly.active[0] == "lang_de"  # the last language evaluated
+
+
+def test_the_readme_composition_example_trains_only_the_head(tiny, intermediates):
+    """The README's worked example of a new composition works as written."""
+    import re
+
+    from adaptxfer.compose.composition import BuildRequest
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    extending = readme.split("## Extending adaptxfer", 1)[1]
+    code = re.search(r"```python\n(.*?)```", extending, flags=re.S).group(1)
+    namespace: dict = {}
+    exec(compile(code, "README.md (probe.py)", "exec"), namespace)
+    probe = namespace["Probe"]()
+    method = MethodConfig(name="lora")
+    assert probe.problem(method, 2, target_trainable=True) is None
+    assembly = Assembly.create(load_backbone(tiny), backend_library(method))
+    dirs = [adapter_dir(d) for d in intermediates["lora"]]
+    names = assembly.load_intermediates(dirs, method)
+    assembly.apply(probe, probe.build(BuildRequest(assembly, tuple(names), method, True, 0)))
+    assert (assembly.active, assembly.trainable) == (names, [])
+    model = task_model(assembly)
+    check_freezing(assembly, model, one_batch(assembly.backbone.tokenizer), "probe", {"head"})
+    assert describe_composition(assembly)["name"] == "probe"

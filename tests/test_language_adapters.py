@@ -12,17 +12,16 @@ import pytest
 import torch
 
 from adaptxfer.errors import UnknownNameError
-from adaptxfer.language import (
-    LanguageAdapterSettings,
-    adapter_parameters,
+from adaptxfer.language_adapters.artifact import (
     language_adapter_artifact,
     language_adapter_spec,
-    language_texts,
     load_language_adapter,
     read_language_manifest,
     save_language_adapter,
-    train_language_adapter,
 )
+from adaptxfer.language_adapters.settings import LanguageAdapterSettings
+from adaptxfer.language_adapters.texts import language_texts
+from adaptxfer.language_adapters.training import adapter_parameters, train_language_adapter
 from adaptxfer.store import AdapterStore
 from adaptxfer.tasks.bible import language_names
 from adaptxfer.tasks.bible.corpus import split_verses

@@ -26,25 +26,18 @@ def encode(encoder) -> torch.Tensor:
         return encoder(input_ids=IDS, attention_mask=MASK).last_hidden_state
 
 
-def method_variants() -> list[tuple[MethodConfig, str]]:
-    """Every method with its default library, DoRA, and LoRA through the adapters library."""
-    variants = [(MethodConfig(name=name), "") for name in METHOD_NAMES]
+def method_variants() -> list[MethodConfig]:
+    """Every method, and LoRA with DoRA."""
     dora = MethodConfig.model_validate({"name": "lora", "lora": {"use_dora": True}})
-    variants.append((dora, ""))
-    variants.append((MethodConfig(name="lora"), "adapters"))
-    return variants
+    return [*(MethodConfig(name=name) for name in METHOD_NAMES), dora]
 
 
-@pytest.mark.parametrize(
-    ("method", "library"),
-    method_variants(),
-    ids=[*METHOD_NAMES, "lora-dora", "lora-adapters"],
-)
-def test_method_adds_trains_alone_saves_and_reloads(tiny, tmp_path, method, library):
-    library = library or backend_library(method)
+@pytest.mark.parametrize("method", method_variants(), ids=[*METHOD_NAMES, "lora-dora"])
+def test_method_adds_trains_alone_saves_and_reloads(tiny, tmp_path, method):
+    library = backend_library(method)
     backend = create_backend(load_backbone(tiny).model, library)
     assert backend.library == library
-    backend.add("task", method)
+    backend.add("task", method, seed=0)
     backend.set_trainable(["task"])
     own = {id(p) for _, p in backend.parameters_of("task")}
     assert own, "the adapter has parameters"
@@ -70,7 +63,7 @@ def test_lora_settings_reach_peft(tiny):
         {"name": "lora", "lora": {"r": 4, "alpha": 8, "target_modules": ["query", "key", "dense"]}}
     )
     backend = create_backend(load_backbone(tiny).model, "peft")
-    backend.add("task", method)
+    backend.add("task", method, seed=0)
     names = [n for n, _ in backend.parameters_of("task")]
     assert any(".key.lora_A." in n for n in names)
     assert any(".output.dense.lora_B." in n for n in names)
@@ -85,7 +78,7 @@ def test_bottleneck_size_follows_reduction_factor(tiny):
             {"name": "seq_bn", "seq_bn": {"reduction_factor": factor}}
         )
         backend = create_backend(load_backbone(tiny).model, "adapters")
-        backend.add("task", method)
+        backend.add("task", method, seed=0)
         sizes[factor] = sum(p.numel() for _, p in backend.parameters_of("task"))
     assert sizes[4] > 3 * sizes[16]
 
@@ -95,7 +88,7 @@ def test_stacked_adapters_are_each_used(tiny):
     for method in (MethodConfig(name="lora"), MethodConfig(name="seq_bn")):
         backend = create_backend(load_backbone(tiny).model, backend_library(method))
         for name in ("lower", "upper"):
-            backend.add(name, method)
+            backend.add(name, method, seed=0)
             with torch.no_grad():
                 for _, param in backend.parameters_of(name):
                     param.add_(0.05 * torch.randn_like(param))
@@ -168,3 +161,28 @@ def test_bottleneck_methods_on_xlm_roberta_xl_fail_before_any_loading(tiny_xl: s
     )
     assert done.returncode == 2, done.stderr[-2000:]
     assert "xlm-roberta-xl" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_backends_implement_exactly_the_capabilities_of_their_library(tiny):
+    """The capability table that recipe validation reads is what the backends can do."""
+    from adaptxfer.methods import BACKENDS
+    from adaptxfer.methods.capabilities import CAPABILITIES
+
+    assert set(BACKENDS) == set(CAPABILITIES)
+    for library in BACKENDS:
+        backend = create_backend(load_backbone(tiny).model, library)
+        assert backend.library == library
+        assert backend.capabilities() == CAPABILITIES[library]
+
+
+def test_a_missing_capability_is_refused_with_its_reason(tiny):
+    from adaptxfer.errors import UnsupportedError
+    from adaptxfer.methods.backend import HoldsLanguageAdapters, Merging, require
+
+    peft = create_backend(load_backbone(tiny).model, "peft")
+    assert require(peft, Merging) is peft
+    with pytest.raises(UnsupportedError, match="peft backend cannot hold MAD-X language"):
+        require(peft, HoldsLanguageAdapters)
+    bottleneck = create_backend(load_backbone(tiny).model, "adapters")
+    with pytest.raises(UnsupportedError, match="adapters backend cannot merge adapters: bottle"):
+        require(bottleneck, Merging)

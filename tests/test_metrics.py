@@ -14,12 +14,14 @@ from adaptxfer.metrics import (
     accuracy,
     answer_tokens,
     average,
+    average_precision_at_k,
     bucc_f1,
     bucc_optimal_threshold,
     cosine_similarity_matrix,
     entity_f1,
     knn_mean_similarity,
     margin_scores,
+    mean_average_precision_at_k,
     mean_ci95,
     mine_candidates,
     normalize_answer,
@@ -324,8 +326,8 @@ def test_bucc_threshold_sweep_and_transfer():
 
 
 def test_bucc_threshold_ties_duplicates_and_no_hits():
-    # a tie at 0.5 cannot be split: keep 1 -> F1 0; keep all 3 -> P 1/3, R 1, F1 1/2,
-    # at threshold 0.5 (last score); bucc_f1 at that threshold agrees
+    # keep 1 -> F1 0; keep 2 -> P 1/2, R 1, F1 2/3, cut midway to the tied 0.5 = 0.5;
+    # keep 3 -> F1 1/2. At 0.5, ">=" extracts both tied pairs: F1 1/2, as the reference
     cands = [("a", "A", 0.9), ("b", "B", 0.5), ("c", "C", 0.5)]
     gold = {("b", "B")}
     threshold = bucc_optimal_threshold(cands, gold)
@@ -341,11 +343,29 @@ def test_bucc_threshold_ties_duplicates_and_no_hits():
         bucc_f1(cands, set(), 0.5)
 
 
+# -- ranking -----------------------------------------------------------------------------
+def test_average_precision_at_k_matches_hand_computed_values():
+    # hits at ranks 2 and 4: (1/2 + 2/4) / min(20, 2)
+    assert average_precision_at_k({"a", "b"}, ["x", "a", "y", "b"], k=20) == approx(0.5)
+    # k = 2 sees only the hit at rank 2: (1/2) / min(2, 2)
+    assert average_precision_at_k({"a", "b"}, ["x", "a", "y", "b"], k=2) == approx(0.25)
+    assert average_precision_at_k({"a"}, ["a", "a"], k=20) == 1.0  # a repeat is no new hit
+    # AP 1, 1/2 and 0 for the query with nothing relevant (it counts, as in Mewsli-X)
+    ranked = [["a", "x"], ["x", "y"], ["q"]]
+    assert mean_average_precision_at_k(ranked, [{"a"}, {"y"}, set()], k=20) == approx(50.0)
+    with pytest.raises(ValueError, match="2 ranked lists but 1 queries"):
+        mean_average_precision_at_k(ranked[:2], [{"a"}], k=20)
+
+
 # -- aggregation --------------------------------------------------------------------------
 def test_average_and_mean_ci95():
     assert average({"de": 80.0, "fr": 70.0, "zh": 60.0}) == 70.0
+    # weighted by 1, 1, 2: (80 + 70 + 120) / 4
+    assert average({"de": 80.0, "fr": 70.0, "zh": 60.0}, {"de": 1, "fr": 1, "zh": 2}) == 67.5
     with pytest.raises(ValueError):
         average({})
+    with pytest.raises(ValueError, match="no weight for fr"):
+        average({"de": 1.0, "fr": 2.0}, {"de": 1.0})
     assert mean_ci95([42.0]) == (42.0, 0.0)
     # [1, 2, 3]: mean 2, sample std 1, t(0.975, 2) = 4.302653 -> 4.302653 / sqrt(3)
     mean, half = mean_ci95([1.0, 2.0, 3.0])

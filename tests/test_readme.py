@@ -33,3 +33,9 @@ def test_readme_opens_with_exactly_the_two_setup_commands() -> None:
 
 def test_readme_licence_table_matches_the_translations_in_use() -> None:
     assert TRANSLATIONS_MARKDOWN.strip() in README
+
+
+def test_readme_composition_table_is_the_registrys() -> None:
+    from adaptxfer.compose.support import support_table_markdown
+
+    assert support_table_markdown() in README

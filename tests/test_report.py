@@ -15,12 +15,12 @@ from pathlib import Path
 
 import pytest
 
+from adaptxfer.arms import BASELINE
 from adaptxfer.errors import UserError
-from adaptxfer.metrics import mean_ci95
 from adaptxfer.report import build_report
-from adaptxfer.report.collect import BASELINE
 from adaptxfer.results import RunResult
 
+T975_1 = 12.706205  # Student t quantile t(0.975, df=1)
 SCORES = {  # (target, intermediate or baseline, seed) -> per-language accuracy
     ("bible-para-x", "baseline", 0): {"de": 60.0, "fr": 70.0},
     ("bible-para-x", "baseline", 1): {"de": 62.0, "fr": 66.0},
@@ -63,10 +63,12 @@ def test_report_tables_deltas_and_figures(tmp_path: Path) -> None:
     rows = list(csv.DictReader(io.StringIO((tmp_path / "report" / "summary.csv").read_text())))
     by = {(r["target"], r["system"], r["language"]): r for r in rows}
     para = by[("bible-para-x", "para-en (sequential)", "average")]
-    paired = [(65 + 71) / 2 - (60 + 70) / 2, (70 + 69) / 2 - (62 + 66) / 2]
-    mean, half = mean_ci95(paired)
-    assert float(para["delta"]) == pytest.approx(mean, abs=1e-4)
-    assert float(para["delta_ci95"]) == pytest.approx(half, abs=1e-4)
+    # deltas of the language averages, paired by seed: 68 - 65 = 3.0 and 69.5 - 64 = 5.5;
+    # 95% CI half-width of two values: t(0.975, 1) * |a - b| / 2
+    assert float(para["delta"]) == pytest.approx(4.25, abs=1e-4)
+    assert float(para["delta_ci95"]) == pytest.approx(T975_1 * 2.5 / 2, abs=1e-4)
+    assert float(para["mean"]) == pytest.approx(68.75, abs=1e-4)
+    assert float(para["ci95"]) == pytest.approx(T975_1 * 1.5 / 2, abs=1e-4)
     de = by[("bible-para-x", "baseline", "de")]
     assert float(de["mean"]) == pytest.approx(61.0) and de["n"] == "2"
     assert by[("bible-tatoeba", "para-en (sequential)", "fr")]["delta"] == "3.0000"
@@ -95,12 +97,6 @@ def test_report_needs_finished_runs(tmp_path: Path) -> None:
         build_report([tmp_path], tmp_path / "report")
     with pytest.raises(UserError, match="not a directory"):
         build_report([tmp_path / "missing"], tmp_path / "report")
-
-
-def test_baseline_label_matches_the_experiment() -> None:
-    from adaptxfer.experiment import BASELINE as EXPERIMENT_BASELINE
-
-    assert BASELINE == EXPERIMENT_BASELINE
 
 
 def _grid_report(root: Path):
@@ -196,3 +192,87 @@ def test_report_html_renders_in_headless_chromium(tmp_path: Path) -> None:
     assert shown((31, 119, 180)) and shown((255, 127, 14))  # baseline and para-en bars
     assert shown((5, 48, 97))  # the heatmap cell of the largest Δ
     assert re.search(r"<h1>adaptxfer report</h1>", files.html.read_text(encoding="utf-8"))
+
+
+# -- benchmark scores ------------------------------------------------------------------------
+BENCHMARK_RUNS = {  # (target, seed) -> (metric, scoring, per-language scores); baseline only
+    ("xnli", 0): ("accuracy", {}, {"de": {"accuracy": 70.0}, "fr": {"accuracy": 80.0}}),
+    ("xnli", 1): ("accuracy", {}, {"de": {"accuracy": 72.0}, "fr": {"accuracy": 82.0}}),
+    ("xquad", 0): ("f1", {"task_score": "em_f1"}, {
+        "en": {"f1": 80.0, "exact_match": 60.0, "em_f1": 70.0},
+        "es": {"f1": 70.0, "exact_match": 50.0, "em_f1": 60.0}}),
+    ("lareqa", 0): ("map@20", {"pooled_by": "queries", "headline": "mAP@20 pooled"}, {
+        "de": {"map@20": 100.0, "queries": 10.0}, "en": {"map@20": 0.0, "queries": 30.0}}),
+    ("bible-para-x", 0): ("accuracy", {}, {"de": {"accuracy": 50.0}}),
+}  # fmt: skip
+
+
+def test_report_shows_benchmark_averages_over_the_targets_present(tmp_path: Path) -> None:
+    for (target, seed), (metric, scoring, scores) in BENCHMARK_RUNS.items():
+        result = RunResult(
+            name=f"{target}-{seed}", recipe={"backbone": "xlm-roberta-large"}, target=target,
+            metric=metric, languages=list(scores), arms=[BASELINE],
+            outcomes=[{"arm": BASELINE, "seed": seed, "scores": scores}],
+            scoring={"metric": metric, **scoring},
+        )  # fmt: skip
+        run = tmp_path / "grid" / f"{target}-{seed}"
+        run.mkdir(parents=True)
+        (run / "results.json").write_text(result.to_json(), encoding="utf-8")
+    files = build_report([tmp_path / "grid"], tmp_path / "report")
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "report" / "benchmarks.csv").read_text())))
+    by = {(r["benchmark"], r["task"]): r for r in rows}
+    # xnli: seeds average (70+80)/2 = 75 and (72+82)/2 = 77 -> 76, in 2 of 15 languages;
+    # xquad: (EM + F1) / 2 per language, 70 and 60 -> 65; LAReQA pooled: 10*100/40 = 25
+    assert float(by[("XTREME", "xnli")]["score"]) == pytest.approx(76.0)
+    assert (by[("XTREME", "xnli")]["present"], by[("XTREME", "xnli")]["total"]) == ("2", "15")
+    assert float(by[("XTREME", "xquad")]["score"]) == pytest.approx(65.0)
+    assert float(by[("XTREME-R", "lareqa")]["score"]) == pytest.approx(25.0)
+    # XTREME: (76 + 65) / 2 over 2 of its 9 tasks; XTREME-R: xnli and lareqa of 10
+    xtreme, xtreme_r = by[("XTREME", "average")], by[("XTREME-R", "average")]
+    assert float(xtreme["score"]) == pytest.approx(70.5) and xtreme["total"] == "9"
+    assert float(xtreme_r["score"]) == pytest.approx(50.5) and xtreme_r["present"] == "2"
+    assert not any(r["task"] == "bible-para-x" for r in rows)
+    text = files.markdown.read_text()
+    assert "### XTREME (Hu et al. 2020)" in text
+    assert "| baseline | 76.0 (2/15) | – | – | – | 65.0 (2/11) |" in text
+    assert "| 70.5 | 2/9 (0 with all languages) |" in text
+    assert "Headline: mAP@20 pooled (languages pooled)." in text
+    assert "Benchmark scores" in files.html.read_text(encoding="utf-8")
+    summary = list(csv.DictReader(io.StringIO((tmp_path / "report" / "summary.csv").read_text())))
+    lareqa = next(r for r in summary if r["target"] == "lareqa" and r["language"] == "average")
+    assert float(lareqa["mean"]) == pytest.approx(25.0)  # the target table pools too
+
+
+def test_a_run_and_its_report_agree_on_mean_and_ci(tmp_path: Path) -> None:
+    """results.json's summary and the report compute mean ± CI over seeds the same way."""
+    outcomes = [
+        {"arm": arm, "composition": comp, "seed": seed, "train": None,
+         "scores": {k: {"accuracy": v} for k, v in SCORES[("bible-para-x", system, seed)].items()}}
+        for arm, comp, system in (("baseline", "none", "baseline"),
+                                  ("sequential", "sequential", "para-en"))
+        for seed in (0, 1)
+    ]  # fmt: skip
+    result = RunResult(
+        name="two-seeds",
+        recipe={"backbone": "e5-small", "method": {"name": "lora"},
+                "intermediate": {"tasks": ["bible-para-en"]}},
+        target="bible-para-x", metric="accuracy", languages=["de", "fr"],
+        arms=["baseline", "sequential"], outcomes=outcomes,
+    )  # fmt: skip
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "results.json").write_text(result.to_json(), encoding="utf-8")
+    summary = result.summary()
+    assert summary["sequential"]["average"] == pytest.approx(
+        {"mean": 68.75, "ci95": T975_1 * 1.5 / 2, "n": 2}
+    )
+    assert summary["baseline"]["per_language"]["de"] == pytest.approx(
+        {"mean": 61.0, "ci95": T975_1 * 2 / 2, "n": 2}
+    )
+    build_report([tmp_path / "run"], tmp_path / "report")
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "report" / "summary.csv").read_text())))
+    by = {(r["system"], r["language"]): r for r in rows}
+    average = by[("bible-para-en (sequential)", "average")]
+    assert float(average["mean"]) == pytest.approx(68.75, abs=1e-4)
+    assert float(average["ci95"]) == pytest.approx(
+        summary["sequential"]["average"]["ci95"], abs=1e-4
+    )

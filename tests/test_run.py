@@ -129,13 +129,50 @@ def test_failed_run_keeps_its_log_alone_in_the_run_dir(
             ["run", "recipes/bible/para-en_to_para-x.yaml", "--set", "trian.lr=1"],
             "trian",
         ),
+        (
+            ["run", "recipes/bible/para-en_to_bucc.yaml", "--set", "eval.bucc_threshold=best"],
+            "eval.bucc_threshold",
+        ),
+        (
+            [
+                "run", "recipes/bible/para-en_to_tatoeba.yaml",
+                "--set", "eval.retrieval_preset=xtreme", "--set", "eval.layer=-1",
+            ],
+            "retrieval_preset 'xtreme' sets the layer and pooling itself; remove layer",
+        ),
     ],
-)
+)  # fmt: skip
 def test_bad_input_exits_2_and_names_the_problem(args: list[str], message: str) -> None:
     proc = _run(*args, cwd=ROOT, timeout=120)
     assert proc.returncode == 2, proc.stderr
     assert message in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_results_say_which_value_is_the_headline_and_which_protocol_made_it() -> None:
+    from adaptxfer.recipes.loading import load_recipe
+    from adaptxfer.results import RunResult
+    from adaptxfer.run import scoring_of
+    from adaptxfer.tasks.registry import get_task
+
+    recipe = load_recipe(
+        ROOT / "recipes/bible/para-en_to_bucc.yaml", ["eval.bucc_threshold=oracle"]
+    )
+    scoring = scoring_of(get_task("bible-bucc"), recipe)
+    assert scoring["metric"] == "bucc" and scoring["task_score"] == "f1"
+    assert "tuned on the evaluated split's own gold" in str(scoring["protocol"])
+    recipe = load_recipe(ROOT / "recipes/bible/para-en_to_tatoeba.yaml")
+    scoring = scoring_of(get_task("bible-tatoeba"), recipe)
+    scores = {"accuracy": 90.0, "accuracy_xx_en": 70.0, "accuracy_both": 80.0, "examples": 5.0}
+    result = RunResult(
+        name="t", recipe={}, target="bible-tatoeba", metric="accuracy", languages=["de", "fr"],
+        arms=["baseline"], scoring=scoring,
+        outcomes=[{"arm": "baseline", "seed": 0, "scores": {"de": scores, "fr": scores}}],
+    )  # fmt: skip
+    text = result.markdown()
+    assert "Headline: accuracy@1 with English sentences as queries (XTREME's direction)" in text
+    assert "Protocol: sentence vectors: mean pooling of the middle layer, up to 128 tokens." in text
+    assert "- baseline: accuracy_xx_en 70.0, accuracy_both 80.0" in text
 
 
 @pytest.mark.slow

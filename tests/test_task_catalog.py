@@ -43,6 +43,7 @@ TARGET_LANGUAGES = {
     "xnli": 15,
     "pawsx": 7,
     "udpos": 33,
+    "udpos-r": 38,
     "panx": 40,
     "xquad": 11,
     "mlqa": 7,
@@ -70,7 +71,7 @@ def test_the_catalog_has_the_papers_tasks_with_each_benchmarks_language_list():
     assert set(L.TATOEBA) < set(L.TATOEBA_R) and set(L.PANX) < set(L.WIKIANN_R)
     assert "en" not in L.TATOEBA and "en" in L.XNLI
     for table, codes in (
-        (L.UD_NAMES, L.UDPOS),
+        (L.UD_NAMES, L.UDPOS_R),
         (L.TATOEBA_ISO3, L.TATOEBA_R),
         (L.TYDIQA_NAMES, L.TYDIQA),
     ):
@@ -227,3 +228,56 @@ def test_adaptxfer_tasks_lists_every_task_with_kind_and_source():
     for name in STUDY_TASKS:
         assert name in result.stdout
     assert "google/xtreme" in result.stdout and "multiple_choice" in result.stdout
+
+
+def test_benchmarks_name_registered_targets_in_their_languages():
+    from adaptxfer.tasks.benchmarks import BENCHMARKS
+
+    # XTREME_R_TASK2LANGS["udpos"] of google-research/xtreme's evaluate.py
+    reference = [
+        "af",
+        "ar",
+        "bg",
+        "de",
+        "el",
+        "en",
+        "es",
+        "et",
+        "eu",
+        "fa",
+        "fi",
+        "fr",
+        "he",
+        "hi",
+        "hu",
+        "id",
+        "it",
+        "ja",
+        "kk",
+        "ko",
+        "mr",
+        "nl",
+        "pt",
+        "ru",
+        "ta",
+        "te",
+        "th",
+        "tl",
+        "tr",
+        "ur",
+        "vi",
+        "yo",
+        "zh",
+        "lt",
+        "pl",
+        "uk",
+        "wo",
+        "ro",
+    ]
+    assert list(L.UDPOS_R) == reference
+    assert [len(b.targets) for b in BENCHMARKS.values()] == [9, 10]
+    tasks = all_tasks()
+    for benchmark in BENCHMARKS.values():
+        for target, languages in benchmark.targets.items():
+            assert tasks[target].role == "target"
+            assert tasks[target].languages == languages, (benchmark.name, target)

@@ -1,24 +1,25 @@
 """Task kinds: preprocessing and decoding on crafted inputs, and every registered task run
-through its head for a few steps on the default backbone (one backbone per module)."""
+through its head on the default backbone (one backbone per module): a few training steps
+lower the loss on its training rows, and evaluation yields the task's metric."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 
+from adaptxfer.metrics import primary_metric, score
 from adaptxfer.tasks.heads import build_head
 from adaptxfer.tasks.kinds import get_kind
 from adaptxfer.tasks.kinds.extractive_qa import NO_OFFSET, decode_answers, encode_windows
 from adaptxfer.tasks.kinds.multiple_choice import ChoiceCollator
-from adaptxfer.tasks.kinds.ranking import average_precision_at_k, mean_average_precision_at_k
 from adaptxfer.tasks.kinds.tagging import IGNORE
 from adaptxfer.tasks.loading import load_split
 from adaptxfer.tasks.model import TaskModel
 from adaptxfer.tasks.registry import all_tasks
-from adaptxfer.tasks.scoring import primary_metric
 from adaptxfer.tasks.settings import EvalSettings
 from adaptxfer.tasks.spec import BuiltSource
-from adaptxfer.train import TrainSettings, train
+from adaptxfer.training.settings import TrainSettings
+from adaptxfer.training.task import train
 from task_fixtures import eval_split_of, write_task_fixture
 
 STUDY_TASKS = sorted(
@@ -184,24 +185,18 @@ def test_choices_are_padded_per_question_and_missing_ones_never_win(backbone, to
     assert logits[0, 2] < logits[0, :2].min() - 1e30
 
 
-# -- ranking ------------------------------------------------------------------------------------
-def test_average_precision_at_k_matches_hand_computed_values():
-    assert average_precision_at_k({"a", "b"}, ["x", "a", "y", "b"], k=20) == pytest.approx(
-        (1 / 2 + 2 / 4) / 2
-    )
-    assert average_precision_at_k({"a", "b"}, ["x", "a", "y", "b"], k=2) == pytest.approx(
-        (1 / 2) / 2
-    )
-    assert average_precision_at_k({"a"}, ["a", "a"], k=20) == pytest.approx(1.0)
-    ranked = [["a", "x"], ["x", "y"], ["q"]]
-    relevant = [{"a"}, {"y"}, set()]  # the last query has nothing to find: left out
-    assert mean_average_precision_at_k(ranked, relevant, k=20) == pytest.approx(100 * (1 + 0.5) / 2)
-
-
 # -- every task through its head ----------------------------------------------------------------
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory):
     return tmp_path_factory.mktemp("task-data")
+
+
+def loss_on(kind, model: TaskModel, batch: dict[str, torch.Tensor]) -> float:
+    """The kind's training loss on ``batch``, without dropout or gradients."""
+    model.eval()
+    with torch.no_grad():
+        batch = {k: v.to(model.device) for k, v in batch.items()}
+        return kind.loss(kind.logits(model, batch), batch).item()
 
 
 @pytest.mark.parametrize("name", STUDY_TASKS)
@@ -221,15 +216,14 @@ def test_every_task_trains_and_scores_on_the_default_backbone(name, backbone, da
         torch.manual_seed(0)
         model = TaskModel(backbone.model, build_head(config).to(backbone.device), config)
         features = kind.featurize(task, data, backbone.tokenizer, 64, train=True)
-        report = train(
-            model,
-            kind,
-            features,
-            backbone.tokenizer,
-            TrainSettings(max_steps=2, batch_size=4, max_length=64),
-            seed=0,
-        )
-        assert report.steps == 2 and all(loss == loss for loss in report.losses)
+        rows = features.with_format(None)
+        batch = kind.collator(backbone.tokenizer)([rows[i] for i in range(len(rows))])
+        before = loss_on(kind, model, batch)
+        # every step sees all training rows (full batch): the loss on them must go down
+        budget = TrainSettings(max_steps=5, batch_size=32, max_length=64, lr=1e-3, warmup_ratio=0)
+        report = train(model, kind, features, backbone.tokenizer, budget, seed=0)
+        assert report.steps == 5
+        assert loss_on(kind, model, batch) < before  # the head learns its training rows
     else:
         model = TaskModel(backbone.model, None)
     scores = kind.evaluate(task, model, splits, backbone.tokenizer, settings, lang)
@@ -240,8 +234,6 @@ def test_every_task_trains_and_scores_on_the_default_backbone(name, backbone, da
 
 # -- the tasks' metric names, on crafted predictions ----------------------------------------------
 def test_task_metrics_score_crafted_predictions_as_computed_by_hand():
-    from adaptxfer.tasks.scoring import score
-
     # MLQA scores Chinese per character (mixed segmentation): 2 of 4 gold characters
     # found, all predicted ones right -> F1 = 2 * 1 * 0.5 / 1.5; SQuAD rules see one token.
     zh = score("mlqa", {"q": "北京"}, {"q": ["北京大学"]}, lang="zh")
@@ -259,4 +251,78 @@ def test_task_metrics_score_crafted_predictions_as_computed_by_hand():
     assert tokens == {"accuracy": pytest.approx(75.0)}
     assert score("accuracy", [0, 1, 1, 2], [0, 1, 2, 2], lang="en") == {"accuracy": 75.0}
     ranked = score("map@20", [["x", "a", "y", "b"]], [{"a", "b"}], lang="en")
-    assert ranked == {"map@20": pytest.approx(50.0)}
+    assert ranked == {"map@20": pytest.approx(50.0), "queries": 1.0}
+
+
+# -- retrieval, mining: XTREME's protocols on the default backbone --------------------------------
+GERMAN = ["Guten Morgen.", "Der Hund schläft.", "Ich trinke Kaffee.", "Es regnet heute."]
+ENGLISH = ["Good morning.", "The dog is sleeping.", "I drink coffee.", "It is raining today."]
+DISTRACTORS = ["The train leaves at noon.", "She plays the violin.", "Prices rose sharply."]
+
+
+def mining_rows(gold: bool = True) -> list[dict[str, str]]:
+    """Four German sentences with their English translations among distractors; the first
+    German text appears twice (the copy has no gold)."""
+    rows = [
+        {"side": "source", "id": f"de-{i}", "text": text, "gold": f"en-{i}" if gold else ""}
+        for i, text in enumerate(GERMAN)
+    ]
+    rows.append({"side": "source", "id": "de-9", "text": GERMAN[0], "gold": ""})
+    rows += [
+        {"side": "target", "id": f"en-{i}", "text": text, "gold": ""}
+        for i, text in enumerate(ENGLISH + DISTRACTORS)
+    ]
+    return rows
+
+
+def test_mining_drops_repeated_texts_and_tunes_the_threshold_by_protocol(backbone):
+    import datasets
+
+    task, kind = all_tasks()["bucc2018"], get_kind("mining")
+    model = TaskModel(backbone.model, None)
+    test = datasets.Dataset.from_list(mining_rows())
+    oracle = EvalSettings(bucc_threshold="oracle", batch_size=8)
+    assert kind.eval_splits(oracle) == ("test",)
+    scores = kind.evaluate(task, model, {"test": test}, backbone.tokenizer, oracle, "de")
+    # "Guten Morgen." has two ids: its pair is dropped, the other three are mined and kept
+    # by the threshold tuned on test itself -> P 1, R 3/4, F1 6/7
+    assert scores["f1"] == pytest.approx(100 * 6 / 7)
+    assert (scores["precision"], scores["recall"]) == pytest.approx((100.0, 75.0))
+
+    on_dev = EvalSettings(batch_size=8)  # bucc_threshold: dev, the default
+    assert kind.eval_splits(on_dev) == ("dev", "test")
+    # dev = the same sentences: the same threshold, so the same F1
+    same = kind.evaluate(task, model, {"dev": test, "test": test}, backbone.tokenizer, on_dev, "de")
+    assert same["f1"] == pytest.approx(scores["f1"])
+    assert same["threshold"] == pytest.approx(scores["threshold"])
+    # a dev split whose gold pairs are never mined tunes to the reference's default 0.0
+    wrong = [{**r, "gold": "en-6" if r["gold"] else ""} for r in mining_rows()]
+    dev = datasets.Dataset.from_list(wrong)
+    other = kind.evaluate(task, model, {"dev": dev, "test": test}, backbone.tokenizer, on_dev, "de")
+    assert other["threshold"] == 0.0 and scores["threshold"] > 1.0
+    assert "tuned on dev" in kind.protocol(task, on_dev)
+    assert "oracle" in kind.protocol(task, oracle)
+
+
+def test_the_xtreme_preset_reads_the_scripts_layer_and_pooling(backbone):
+    from adaptxfer.backbones import encode_pooled
+    from adaptxfer.tasks.kinds.retrieval import SentenceEncoding, sentence_encoding, xtreme_layer
+
+    # run_tatoeba.sh: XLM-R large reads --specific_layer 13 of the last 24 hidden states
+    # (index 14 of 0..24), mBERT 7 of the last 12 (index 8); run_bucc2018.sh: layer 7 of
+    # the last 12 (the default --num_layers): index 24 + 1 - 12 + 7 = 20, 12 + 1 - 12 + 7 = 8
+    assert [xtreme_layer("retrieval", d) for d in (24, 12)] == [14, 8]
+    assert [xtreme_layer("mining", d) for d in (24, 12)] == [20, 8]
+    model = TaskModel(backbone.model, None)
+    preset = EvalSettings(retrieval_preset="xtreme")
+    assert sentence_encoding(model, preset, "retrieval") == SentenceEncoding(8, "mean", 512)
+    assert sentence_encoding(model, preset, "mining") == SentenceEncoding(8, "cls", 512)
+    assert sentence_encoding(model, EvalSettings(), "retrieval") == SentenceEncoding(6, "mean", 128)
+    # cls pooling is the first token (<s>) of the chosen hidden state
+    ids = backbone.tokenizer(["Guten Morgen."], return_tensors="pt").to(backbone.device)
+    with torch.no_grad():
+        hidden = backbone.model(**ids, output_hidden_states=True).hidden_states[8]
+    cls = encode_pooled(backbone.model, backbone.tokenizer, ["Guten Morgen."], 8, "cls")
+    assert torch.allclose(cls, hidden[:, 0].float().cpu(), atol=1e-5)
+    with pytest.raises(ValueError, match="remove layer"):
+        EvalSettings(retrieval_preset="xtreme", layer=-1)

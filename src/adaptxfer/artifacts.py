@@ -21,6 +21,7 @@ from adaptxfer.cache import atomic_dir
 from adaptxfer.errors import UserError
 
 if TYPE_CHECKING:
+    import torch
     from torch import nn
 
     from adaptxfer.backbones import LoadedBackbone
@@ -40,6 +41,10 @@ class AdapterEntry:
     method: dict[str, Any]
     path: str
     role: str = "task"
+
+
+INTERMEDIATE = "intermediate"  # the composition entry of an intermediate-phase artifact
+COMPOSITION_STATE = "composition.safetensors"
 
 
 def adapter_entries(assembly: Assembly) -> list[AdapterEntry]:
@@ -95,6 +100,45 @@ def is_artifact(directory: Path) -> bool:
     return (Path(directory) / MANIFEST).exists()
 
 
+def adapter_dir(directory: Path) -> Path:
+    """The folder of an artifact's (first) task adapter, e.g. a stored intermediate's."""
+    entry = Manifest.read(directory).adapters[0]
+    return Path(directory) / entry.path
+
+
+# -- the composition entry of the manifest ------------------------------------------------
+def describe_composition(assembly: Assembly) -> dict[str, Any]:
+    """The manifest's ``composition``: name, active and trainable adapters, and what the
+    composition needs to be restored (e.g. the fused adapters)."""
+    composition = assembly.composition
+    return {
+        "name": composition.name if composition else INTERMEDIATE,
+        "active": list(assembly.active),
+        "trainable": list(assembly.trainable),
+        **(composition.describe(assembly) if composition else {}),
+    }
+
+
+def composition_state(assembly: Assembly) -> dict[str, torch.Tensor]:
+    """Learned composition weights (fusion / mixture), saved as composition.safetensors."""
+    composition = assembly.composition
+    return composition.state(assembly.backend) if composition else {}
+
+
+def restore_composition(
+    assembly: Assembly, description: dict[str, Any], state: dict[str, torch.Tensor]
+) -> None:
+    """Re-activate a saved composition for evaluation (nothing trainable)."""
+    from adaptxfer.compose.composition import Plan, Saved
+    from adaptxfer.compose.registry import get_composition
+
+    if description["name"] == INTERMEDIATE:
+        assembly.apply(None, Plan(tuple(description["active"]), ()))
+        return
+    composition = get_composition(description["name"])()
+    assembly.apply(composition, composition.restore(assembly, Saved(description, state)))
+
+
 def save_artifact(
     directory: Path, assembly: Assembly, head: nn.Module | None, manifest: Manifest
 ) -> Path:
@@ -109,9 +153,9 @@ def save_artifact(
                 {k: v.detach().cpu().contiguous() for k, v in head.state_dict().items()},
                 str(tmp / "head.safetensors"),
             )
-        state = assembly.composition_state()
+        state = composition_state(assembly)
         if state:
-            save_file(state, str(tmp / "composition.safetensors"))
+            save_file(state, str(tmp / COMPOSITION_STATE))
         (tmp / MANIFEST).write_text(manifest.to_json(), encoding="utf-8")
     return Path(directory)
 
@@ -149,9 +193,9 @@ def load_artifact(directory: str | Path, device: str | None = None) -> LoadedArt
             assembly.backend.load(
                 entry.name, directory / entry.path, MethodConfig.model_validate(entry.method)
             )
-    state_path = directory / "composition.safetensors"
-    assembly.restore(
-        manifest.composition, load_file(str(state_path)) if state_path.exists() else {}
+    state_path = directory / COMPOSITION_STATE
+    restore_composition(
+        assembly, manifest.composition, load_file(str(state_path)) if state_path.exists() else {}
     )
     head = None
     if manifest.head is not None:

@@ -195,6 +195,50 @@ def cmd_recipes(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_push(args: argparse.Namespace) -> int:
+    from adaptxfer.hub.export import claim_export_dir
+    from adaptxfer.hub.push import push
+
+    dry_run_dir = None
+    if args.dry_run:
+        default = Path("hub-upload") / (args.repo or args.repo_prefix or "repo").split("/")[-1]
+        dry_run_dir = claim_export_dir(Path(args.output) if args.output else default)
+    elif args.output:
+        raise UserError("--output names the --dry-run folder; add --dry-run (or drop --output)")
+    pushed = push(
+        Path(args.path),
+        repo=args.repo,
+        repo_prefix=args.repo_prefix,
+        private=args.private,
+        revision=args.revision,
+        license=args.license,
+        dry_run_dir=dry_run_dir,
+    )
+    for item in pushed:
+        if item.folder is not None:
+            print(
+                f"dry run: {item.repo_id} would get {len(item.files)} files, written to {item.folder}:"
+            )
+        else:
+            print(f"pushed {item.repo_id} ({len(item.files)} files): {item.commit_url}")
+        for name in item.files:
+            print(f"  {name}")
+    return EXIT_OK
+
+
+def cmd_pull(args: argparse.Namespace) -> int:
+    from adaptxfer.artifacts import Manifest
+    from adaptxfer.hub.pull import pull
+
+    pulled = pull(args.repo, args.revision, Path(args.store) if args.store else None)
+    manifest = Manifest.read(pulled.path)
+    method = manifest.adapters[0].method.get("name", "?")
+    print(f"pulled {pulled.repo_id} at {pulled.commit}: {manifest.task} ({method}, "
+          f"{manifest.library}) on {manifest.backbone} ({manifest.quantization})")  # fmt: skip
+    print(f"store entry: {pulled.path}")
+    return EXIT_OK
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "run": cmd_run,
     "grid": cmd_grid,
@@ -202,6 +246,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "status": cmd_status,
     "tasks": cmd_tasks,
     "recipes": cmd_recipes,
+    "push": cmd_push,
+    "pull": cmd_pull,
 }
 
 
@@ -312,6 +358,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     tasks.add_argument("--role", choices=["intermediate", "target"], help="only this role")
     add_format_option(tasks)
+    _add_hub_commands(sub)
     return parser
 
 
@@ -322,6 +369,42 @@ def _add_verbose_option(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="also show other libraries' messages on the console (they always go to run.log)",
     )
+
+
+def _add_hub_commands(sub: argparse._SubParsersAction) -> None:
+    push = sub.add_parser(
+        "push",
+        help="share an adapter on the Hugging Face Hub",
+        description=(
+            "Upload an artifact (a store entry, a run's target-arm model, or a run dir) to one "
+            "Hub repo, or every intermediate adapter of a grid dir to one repo each: the "
+            "adapter in peft / adapters layout, head, artifact.json, recipe, results and a "
+            "model card. Token: HF_TOKEN or `huggingface-cli login`."
+        ),
+    )
+    push.add_argument("path", metavar="ARTIFACT_OR_RUN_DIR", help="artifact, run dir or grid dir")
+    target = push.add_mutually_exclusive_group(required=True)
+    target.add_argument("--repo", help="OWNER/NAME (an artifact or run dir)")
+    target.add_argument("--repo-prefix", help="OWNER/PREFIX: one repo per adapter (a grid dir)")
+    push.add_argument("--private", action="store_true", help="create the repo(s) private")
+    push.add_argument("--revision", help="push to this branch (created if missing)")
+    push.add_argument("--license", help="licence id for the card (default: the backbone's)")
+    push.add_argument(
+        "--dry-run", action="store_true", help="write the folder that would be uploaded, list it"
+    )
+    push.add_argument("--output", "-o", help="the --dry-run folder (default: hub-upload/NAME)")
+
+    pull = sub.add_parser(
+        "pull",
+        help="download a shared adapter into the store",
+        description=(
+            "Download OWNER/NAME (JSON and safetensors only, checked before use) into a store; "
+            "recipes take it with intermediate: {tasks: [...], from_hub: OWNER/NAME}."
+        ),
+    )
+    pull.add_argument("repo", metavar="OWNER/NAME")
+    pull.add_argument("--revision", help="branch, tag or commit (default: main)")
+    pull.add_argument("--store", help="store dir (default: ~/.cache/adaptxfer/store)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -36,3 +36,8 @@ class DataError(UserError):
 
 class UnsupportedError(UserError):
     """A combination the installed libraries or hardware cannot run (named in the message)."""
+
+
+class HubError(UserError):
+    """The Hugging Face Hub cannot serve a push or pull: offline, unreachable, no token,
+    no such repo, or a repo whose files adaptxfer refuses to read (named in the message)."""

@@ -13,16 +13,20 @@ Reads top to bottom like the method section of the paper:
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from adaptxfer.artifacts import Manifest, adapter_entries, save_artifact
+from adaptxfer.arms import Arm, arms_of, chains_of, intermediate_spec
+from adaptxfer.artifacts import (
+    Manifest,
+    adapter_dir,
+    adapter_entries,
+    describe_composition,
+    save_artifact,
+)
 from adaptxfer.compose.assemble import Assembly
-from adaptxfer.compose.settings import CompositionConfig
-from adaptxfer.compose.support import composition_problem
 from adaptxfer.errors import UnsupportedError
 from adaptxfer.methods import backend_library
 from adaptxfer.progress import progress_bar
@@ -33,42 +37,12 @@ from adaptxfer.tasks.kinds import get_kind
 from adaptxfer.tasks.loading import load_split
 from adaptxfer.tasks.model import TaskModel
 from adaptxfer.tasks.registry import get_task
-from adaptxfer.tasks.scoring import primary_metric
 from adaptxfer.tasks.spec import TaskSpec
-from adaptxfer.train import TrainReport, TrainSettings, seed_everything, train
+from adaptxfer.training.loop import TrainReport
+from adaptxfer.training.settings import TrainSettings
+from adaptxfer.training.task import train
 
-BASELINE = "baseline"
 EVAL_DATA_SEED = 0  # every arm and seed is scored on the same examples
-
-
-@dataclass(frozen=True)
-class Arm:
-    """One side of the comparison."""
-
-    label: str
-    composition: CompositionConfig
-    intermediates: tuple[str, ...]
-
-
-def arms_of(recipe: Recipe) -> list[Arm]:
-    arms = []
-    if recipe.baseline or not recipe.intermediate.tasks:
-        arms.append(Arm(BASELINE, CompositionConfig(name="none"), ()))
-    if recipe.intermediate.tasks:
-        arms.append(
-            Arm(recipe.composition.name, recipe.composition, tuple(recipe.intermediate.tasks))
-        )
-    return arms
-
-
-def chains_of(arm: Arm) -> list[tuple[str, ...]]:
-    """The intermediate adapters an arm needs: one chain through all tasks for
-    ``sequential``, one adapter per task otherwise."""
-    if not arm.intermediates:
-        return []
-    if arm.composition.name == "sequential":
-        return [arm.intermediates]
-    return [(task,) for task in arm.intermediates]
 
 
 def training_examples(settings: TrainSettings) -> int:
@@ -78,27 +52,35 @@ def training_examples(settings: TrainSettings) -> int:
 
 
 # -- intermediate phase -------------------------------------------------------------------
-def intermediate_spec(recipe: Recipe, chain: tuple[str, ...], seed: int) -> dict[str, Any]:
-    """Exactly what determines an intermediate adapter (the store key)."""
-    return {
-        "kind": "intermediate-adapter",
-        "backbone": recipe.backbone,
-        "quantization": recipe.quantization,
-        "method": recipe.method.summary(),
-        "chain": list(chain),
-        "train": recipe.phase_train("intermediate").model_dump(),
-        "seed": seed,
-        "data_dir": recipe.data_dir,
-    }
-
-
 def intermediate_artifact(
     recipe: Recipe, chain: tuple[str, ...], seed: int, store: AdapterStore
 ) -> Path:
+    shared = recipe.shared_adapter(chain)
+    if shared is not None:  # pulled from the Hub (and checked against the recipe), not trained
+        from adaptxfer.hub.shared import shared_intermediate
+
+        return shared_intermediate(recipe, chain, shared, store).path
     spec = intermediate_spec(recipe, chain, seed)
     return store.get_or_build(
         spec, lambda out: _train_intermediate(recipe, chain, seed, store, out)
     )
+
+
+def fetch_shared_intermediates(recipe: Recipe, store: AdapterStore) -> Recipe:
+    """Pull every adapter the recipe takes from the Hub (``intermediate.from_hub``) and
+    check it against the recipe, before anything trains. Returns the recipe pinned to the
+    commits pulled (later look-ups find them in the store, without the Hub)."""
+    if not recipe.intermediate.from_hub:
+        return recipe
+    from adaptxfer.hub.shared import pinned, shared_intermediate
+
+    commits = {}
+    for arm in arms_of(recipe):
+        for chain in chains_of(arm):
+            ref = recipe.shared_adapter(chain)
+            if ref is not None and ref not in commits:
+                commits[ref] = shared_intermediate(recipe, chain, ref, store).commit
+    return pinned(recipe, commits)
 
 
 def _train_intermediate(
@@ -111,9 +93,9 @@ def _train_intermediate(
     backbone = load_backbone(recipe.backbone, quantization=recipe.quantization)
     assembly = Assembly.create(backbone, backend_library(recipe.method))
     if earlier is None:
-        assembly.backend.add("adapter", recipe.method)
+        assembly.backend.add("adapter", recipe.method, seed=seed)
     else:
-        assembly.load_intermediates([earlier], recipe.method)
+        assembly.load_intermediates([adapter_dir(earlier)], recipe.method)
     name = assembly.backend.adapter_names()[0]
     assembly.train_alone(name)
     settings = recipe.phase_train("intermediate")
@@ -162,12 +144,24 @@ def save_model(
         kind=task.kind,
         library=assembly.backend.library,
         adapters=adapter_entries(assembly),
-        composition=assembly.describe(),
+        composition=describe_composition(assembly),
         head=model.head_config,
         metrics=metrics,
         provenance=provenance,
     )
     return save_artifact(out, assembly, model.head, manifest)
+
+
+def task_model(task: TaskSpec, assembly: Assembly, seed: int) -> TaskModel:
+    """The assembly's encoder under a new head for ``task``, initialised from ``seed``
+    (the intermediate and the target phase start from the same head weights)."""
+    from adaptxfer.seeding import seeded
+    from adaptxfer.tasks.heads import build_head
+
+    head_config = get_kind(task.kind).head_config(task, assembly.backbone.hidden_size)
+    with seeded(seed, "head"):
+        head = build_head(head_config).to(assembly.backbone.device)
+    return TaskModel(assembly.encoder, head, head_config)
 
 
 def _train_head_and_adapter(
@@ -178,14 +172,9 @@ def _train_head_and_adapter(
     seed: int,
     description: str,
 ) -> tuple[TaskModel, TrainReport]:
-    from adaptxfer.tasks.heads import build_head
-
     kind = get_kind(task.kind)
     tokenizer = assembly.backbone.tokenizer
-    head_config = kind.head_config(task, assembly.backbone.hidden_size)
-    seed_everything(seed)
-    head = build_head(head_config).to(assembly.backbone.device)
-    model = TaskModel(assembly.encoder, head, head_config)
+    model = task_model(task, assembly, seed)
     data = load_split(
         task,
         task.train_language,
@@ -214,84 +203,93 @@ class ArmOutcome:
 def run_arm(
     recipe: Recipe, arm: Arm, seed: int, store: AdapterStore, artifact_dir: Path | None
 ) -> ArmOutcome:
-    from adaptxfer.backbones import load_backbone
-
+    """Build the arm's target encoder, train the target (if it trains), evaluate it in
+    every language and save it as an artifact."""
     target = get_task(recipe.target.task)
-    kind = get_kind(target.kind)
-    problem = composition_problem(recipe.method, arm.composition, len(chains_of(arm)))
+    trainable = get_kind(target.kind).trainable
+    chains = chains_of(arm)
+    problem = arm.composition.selected().problem(
+        recipe.method, len(chains), trainable, recipe.target_languages()
+    )
     if problem is not None:  # fail before any intermediate training
         raise UnsupportedError(problem)
-    inter_dirs = [intermediate_artifact(recipe, chain, seed, store) for chain in chains_of(arm)]
-    inter_info = {
-        " > ".join(chain): Manifest.read(d).metrics
-        for chain, d in zip(chains_of(arm), inter_dirs, strict=True)
-    }
-
-    backbone = load_backbone(recipe.backbone, quantization=recipe.quantization)
-    assembly = Assembly.create(backbone, backend_library(recipe.method))
-    names = assembly.load_intermediates(inter_dirs, recipe.method)
-    if arm.composition.name == "madx":
-        attach_language_adapters(recipe, assembly, store)
-    assembly.compose(arm.composition, names, recipe.method, with_target=kind.trainable)
-
+    inter_dirs = [intermediate_artifact(recipe, chain, seed, store) for chain in chains]
+    assembly = target_assembly(recipe, arm, inter_dirs, store, seed, with_target=trainable)
     report = None
-    if kind.trainable:
+    if trainable:
         settings = recipe.phase_train("target")
         model, report = _train_head_and_adapter(
             recipe, target, assembly, settings, seed, f"{target.name} ({arm.label})"
         )
     else:
         model = TaskModel(assembly.encoder, None)
-
     scores = {}
     for lang in progress_bar(recipe.target_languages(), f"evaluate {arm.label}", unit="lang"):
-        if assembly.composition == "madx":
-            assembly.activate_language(lang)  # MAD-X: the target language's adapter
-        scores[lang] = evaluate_language(recipe, target, model, backbone.tokenizer, lang)
-
+        assembly.activate_language(lang)  # MAD-X: the target language's adapter
+        scores[lang] = evaluate_language(recipe, target, model, assembly.backbone.tokenizer, lang)
+    train_record = report.to_dict() if report else None
     artifact = None
     if artifact_dir is not None and (assembly.backend.adapter_names() or model.head is not None):
-        artifact = str(
-            save_model(
-                artifact_dir,
-                recipe,
-                target,
-                assembly,
-                model,
-                metrics={"scores": scores, "train": report.to_dict() if report else None},
-                provenance={
-                    "arm": arm.label,
-                    "seed": seed,
-                    "intermediates": list(arm.intermediates),
-                },
-            )
+        provenance = {"arm": arm.label, "seed": seed, "intermediates": list(arm.intermediates)}
+        metrics = {"scores": scores, "train": train_record}
+        saved = save_model(
+            artifact_dir, recipe, target, assembly, model, metrics=metrics, provenance=provenance
         )
+        artifact = str(saved)
     return ArmOutcome(
         arm=arm.label,
         composition=arm.composition.name,
         seed=seed,
         scores=scores,
-        train=report.to_dict() if report else None,
-        intermediates=inter_info,
+        train=train_record,
+        intermediates={
+            " > ".join(chain): Manifest.read(d).metrics
+            for chain, d in zip(chains, inter_dirs, strict=True)
+        },
         artifact=artifact,
     )
 
 
-def attach_language_adapters(recipe: Recipe, assembly: Assembly, store: AdapterStore) -> None:
-    """MAD-X: load the source language's adapter and every target language's, frozen.
+def target_assembly(
+    recipe: Recipe,
+    arm: Arm,
+    inter_dirs: list[Path],
+    store: AdapterStore,
+    seed: int,
+    *,
+    with_target: bool,
+) -> Assembly:
+    """The backbone with the arm's intermediate adapters (and language adapters, for
+    MAD-X) loaded, composed as the arm says."""
+    from adaptxfer.backbones import load_backbone
 
-    Language adapters come from :mod:`adaptxfer.language` (masked-LM trained, stored in
-    the same content-addressed store as the intermediate adapters).
-    """
-    from adaptxfer import language
+    backbone = load_backbone(recipe.backbone, quantization=recipe.quantization)
+    assembly = Assembly.create(backbone, backend_library(recipe.method))
+    names = assembly.load_intermediates([adapter_dir(d) for d in inter_dirs], recipe.method)
+    attach_language_adapters(recipe, arm, assembly, store)
+    assembly.compose(arm.composition, names, recipe.method, with_target=with_target, seed=seed)
+    return assembly
 
-    assembly.backend.require_languages()
-    madx = recipe.composition.madx
-    for lang in dict.fromkeys([madx.source_language, *recipe.target_languages()]):
-        directory = language.language_adapter_artifact(
-            recipe.backbone, recipe.quantization, lang, store, madx.language_adapter
+
+def attach_language_adapters(
+    recipe: Recipe, arm: Arm, assembly: Assembly, store: AdapterStore
+) -> None:
+    """Load, frozen, the language adapters the arm's composition asks for (MAD-X: the
+    source language's and every target language's), trained once into the store by
+    :mod:`adaptxfer.language_adapters` (masked-LM)."""
+    wanted = arm.composition.selected().language_adapters(recipe.target_languages())
+    if not wanted:
+        return
+    from adaptxfer.language_adapters.artifact import (
+        language_adapter_artifact,
+        load_language_adapter,
+    )
+
+    for lang, settings in wanted.items():
+        directory = language_adapter_artifact(
+            recipe.backbone, recipe.quantization, lang, store, settings
         )
-        assembly.add_language(lang, directory, language.load_language_adapter)
+        assembly.add_language(lang, directory, load_language_adapter)
 
 
 def evaluate_language(
@@ -320,11 +318,3 @@ def evaluate_language(
         "examples": float(len(splits[settings.split])),
         "seconds": round(time.perf_counter() - started, 2),
     }
-
-
-def headline(task: TaskSpec) -> str:
-    return primary_metric(task.metric)
-
-
-def safe_name(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text)

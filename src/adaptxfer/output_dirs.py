@@ -10,6 +10,7 @@ empty, or an earlier grid (``grid.json``), which is resumed.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from adaptxfer.errors import UserError
@@ -34,6 +35,11 @@ RUN_ENTRIES = frozenset(
         RECORD,
     }
 )
+
+
+def safe_name(text: str) -> str:
+    """``text`` as one file or folder name (runs of other characters become ``_``)."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text)
 
 
 def _usable_location(given: Path, flag: str) -> Path:

@@ -26,27 +26,23 @@ def progress_bar(
     leave: bool = False,
 ) -> Iterator[T]:
     """Wrap an iterable in a progress bar that disappears when done unless ``leave``."""
-    return iter(
-        tqdm(
-            items,
-            desc=description,
-            total=total,
-            unit=unit,
-            leave=leave,
-            disable=not enabled(),
-            dynamic_ncols=True,
-            file=console(),
-        )
-    )
+    return iter(_bar(items, description, total, unit, leave))
 
 
 def manual_bar(total: int, description: str, unit: str = "step") -> tqdm:
     """A bar advanced by hand (``bar.update(n)``, ``bar.set_postfix(...)``)."""
+    return _bar(None, description, total, unit, leave=False)
+
+
+def _bar(
+    items: Iterable[T] | None, description: str, total: int | None, unit: str, leave: bool
+) -> tqdm:
     return tqdm(
-        total=total,
+        items,
         desc=description,
+        total=total,
         unit=unit,
-        leave=False,
+        leave=leave,
         disable=not enabled(),
         dynamic_ncols=True,
         file=console(),

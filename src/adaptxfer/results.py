@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import platform
 import subprocess
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,9 +18,57 @@ from adaptxfer import __version__
 
 FORMAT = "adaptxfer/results-v1"
 
+SeedTable = Mapping[int, Mapping[str, float]]  # seed -> language -> score
+
+
+@dataclass(frozen=True)
+class Stat:
+    """Mean over seeds with the half-width of its 95% t interval (0 for one seed)."""
+
+    mean: float
+    ci95: float
+    n: int
+
+    @classmethod
+    def of(cls, values: Sequence[float]) -> Stat:
+        from adaptxfer.metrics import mean_ci95
+
+        mean, half = mean_ci95(values)
+        return cls(mean, half, len(values))
+
+    def to_dict(self) -> dict[str, float | int]:
+        return {"mean": self.mean, "ci95": self.ci95, "n": self.n}
+
+
+def seed_summary(
+    table: SeedTable, languages: Sequence[str], weights: Mapping[str, float] | None = None
+) -> tuple[dict[str, Stat], dict[int, float]]:
+    """Per-language stats over seeds, and each seed's average over ``languages`` (weighted
+    by ``weights`` when the metric pools languages; seeds that lack a language are left
+    out of the averages): what results tables and reports show for one system."""
+    from adaptxfer.metrics import average
+
+    per_language = {}
+    for lang in languages:
+        values = [by_lang[lang] for by_lang in table.values() if lang in by_lang]
+        if values:
+            per_language[lang] = Stat.of(values)
+    averages = {
+        seed: average({lang: by_lang[lang] for lang in languages}, weights)
+        for seed, by_lang in table.items()
+        if all(lang in by_lang for lang in languages)
+    }
+    return per_language, averages
+
 
 @dataclass
 class RunResult:
+    """One run's record. ``metric`` is the headline value's name; ``scoring`` says what
+    the numbers are: ``metric`` (the registered metric), ``headline`` (in words),
+    ``task_score`` (the value a benchmark average reads), ``pooled_by`` (the count that
+    weights languages in averages, or None) and ``protocol`` (the evaluation settings that
+    matter when comparing with published numbers). Older files have no ``scoring``."""
+
     name: str
     recipe: dict[str, Any]
     target: str
@@ -32,36 +81,49 @@ class RunResult:
     recipe_file: str | None = None
     labels: dict[str, str] = field(default_factory=dict)
     skipped: list[dict[str, Any]] = field(default_factory=list)  # see adaptxfer.tasks.skips
+    scoring: dict[str, Any] = field(default_factory=dict)
     format: str = FORMAT
 
     # -- aggregation ---------------------------------------------------------------
-    def values(self, arm: str, lang: str) -> list[float]:
-        return [
-            o["scores"][lang][self.metric]
+    def seed_table(self, arm: str) -> dict[int, dict[str, float]]:
+        """One arm's scores: seed -> language -> the run's metric."""
+        return {
+            int(o["seed"]): {lang: s[self.metric] for lang, s in o["scores"].items()}
             for o in self.outcomes
-            if o["arm"] == arm and lang in o["scores"]
-        ]
+            if o["arm"] == arm
+        }
+
+    def language_average(self, scores: dict[str, dict[str, float]], key: str) -> float:
+        """One outcome's average of ``key`` over the run's languages (pooled when the
+        metric pools, see ``scoring``)."""
+        from adaptxfer.metrics import average
+
+        pooled_by = self.scoring.get("pooled_by")
+        values = {lang: scores[lang][key] for lang in self.languages}
+        weights = {lang: scores[lang][pooled_by] for lang in self.languages} if pooled_by else None
+        return average(values, weights)
+
+    def language_weights(self) -> dict[str, float] | None:
+        """Each language's weight in averages when the metric pools languages (its count
+        of ``pooled_by``, the same in every outcome); None for XTREME's plain mean."""
+        pooled_by = self.scoring.get("pooled_by")
+        if not pooled_by:
+            return None
+        for o in self.outcomes:
+            if all(lang in o["scores"] for lang in self.languages):
+                return {lang: o["scores"][lang][pooled_by] for lang in self.languages}
+        return None
 
     def summary(self) -> dict[str, Any]:
-        from adaptxfer.metrics import mean_ci95
-
         out: dict[str, Any] = {}
         for arm in self.arms:
-            per_lang = {}
-            for lang in self.languages:
-                vals = self.values(arm, lang)
-                if vals:
-                    mean, half = mean_ci95(vals)
-                    per_lang[lang] = {"mean": mean, "ci95": half, "n": len(vals)}
-            seed_averages = [
-                sum(o["scores"][lang][self.metric] for lang in self.languages) / len(self.languages)
-                for o in self.outcomes
-                if o["arm"] == arm and all(lang in o["scores"] for lang in self.languages)
-            ]
-            mean, half = mean_ci95(seed_averages) if seed_averages else (float("nan"), 0.0)
+            per_language, averages = seed_summary(
+                self.seed_table(arm), self.languages, self.language_weights()
+            )
+            average = Stat.of(list(averages.values())) if averages else Stat(float("nan"), 0.0, 0)
             out[arm] = {
-                "per_language": per_lang,
-                "average": {"mean": mean, "ci95": half, "n": len(seed_averages)},
+                "per_language": {lang: stat.to_dict() for lang, stat in per_language.items()},
+                "average": average.to_dict(),
             }
         return out
 
@@ -114,6 +176,43 @@ class RunResult:
             rows.append(cells)
         return header, rows
 
+    def scoring_lines(self) -> list[str]:
+        """What the numbers are: the headline value and the evaluation protocol, in words."""
+        scoring, lines = self.scoring, []
+        if scoring.get("headline"):
+            pooled = " (languages pooled)" if scoring.get("pooled_by") else ""
+            lines.append(f"Headline: {scoring['headline']}{pooled}.")
+        if scoring.get("protocol"):
+            lines.append(f"Protocol: {scoring['protocol']}.")
+        return lines
+
+    def _other_values(self) -> list[str]:
+        """The metric's values beside the headline (the other Tatoeba direction, EM, token
+        accuracy, ...) per arm: averaged over languages, then over seeds."""
+        skip = {self.metric, "examples", "seconds", "threshold", self.scoring.get("pooled_by")}
+        lines = []
+        for arm in self.arms:
+            complete = [
+                o["scores"]
+                for o in self.outcomes
+                if o["arm"] == arm and all(lang in o["scores"] for lang in self.languages)
+            ]
+            if not complete or not self.languages:
+                continue
+            keys = [
+                key
+                for key in complete[0][self.languages[0]]
+                if key not in skip
+                and all(key in scores[lang] for scores in complete for lang in self.languages)
+            ]
+            means = {
+                key: sum(self.language_average(scores, key) for scores in complete) / len(complete)
+                for key in keys
+            }
+            if means:
+                lines.append(f"- {arm}: " + ", ".join(f"{k} {v:.1f}" for k, v in means.items()))
+        return lines
+
     def markdown(self) -> str:
         header, rows = self.table_rows()
         lines = [
@@ -126,6 +225,12 @@ class RunResult:
             "|" + "|".join(["---"] + ["---:"] * (len(header) - 1)) + "|",
         ]
         lines += ["| " + " | ".join(row) + " |" for row in rows]
+        about = self.scoring_lines()
+        if about:
+            lines += ["", *about]
+        others = self._other_values()
+        if others:
+            lines += ["", "Other values (average over languages):", "", *others]
         inter = _intermediate_lines(self.outcomes)
         if inter:
             lines += ["", "Intermediate adapters (English dev):", "", *inter]

@@ -14,17 +14,26 @@ from pathlib import Path
 import yaml
 
 from adaptxfer import integrity
+from adaptxfer.arms import arms_of
 from adaptxfer.cache import atomic_dir
-from adaptxfer.experiment import arms_of, run_arm, safe_name
-from adaptxfer.output_dirs import FAILED_RUN_LOG, RESULTS_JSON, RUN_LOG, claim_run_dir
+from adaptxfer.experiment import fetch_shared_intermediates, run_arm
+from adaptxfer.metrics import get_metric
+from adaptxfer.output_dirs import (
+    FAILED_RUN_LOG,
+    RESULTS_JSON,
+    RUN_LOG,
+    claim_run_dir,
+    safe_name,
+)
 from adaptxfer.preflight import check_before_training
 from adaptxfer.recipes.schema import Recipe
 from adaptxfer.results import RunResult, environment
 from adaptxfer.run_log import run_log
 from adaptxfer.store import AdapterStore
 from adaptxfer.tasks import skips
+from adaptxfer.tasks.kinds import get_kind
 from adaptxfer.tasks.registry import get_task
-from adaptxfer.tasks.scoring import primary_metric
+from adaptxfer.tasks.spec import TaskSpec
 
 RESULTS_MD = "results.md"
 STORE_DIR = "store"  # a run's own store (without --store); its entries carry own records
@@ -32,6 +41,18 @@ STORE_DIR = "store"  # a run's own store (without --store); its entries carry ow
 
 def default_output_dir(recipe: Recipe) -> Path:
     return Path("runs") / f"{safe_name(recipe.name or 'run')}-{time.strftime('%Y%m%d-%H%M%S')}"
+
+
+def scoring_of(target: TaskSpec, recipe: Recipe) -> dict[str, object]:
+    """What the run's numbers are (results.json ``scoring``)."""
+    metric = get_metric(target.metric)
+    return {
+        "metric": metric.name,
+        "headline": metric.headline,
+        "task_score": metric.benchmark_value,
+        "pooled_by": metric.pooled_by,
+        "protocol": get_kind(target.kind).protocol(target, recipe.eval),
+    }
 
 
 def run_recipe(
@@ -65,8 +86,8 @@ def _run(
     started = time.perf_counter()
     with atomic_dir(output_dir) as tmp, run_log(tmp, output_dir):
         store = AdapterStore(store_dir or tmp / STORE_DIR)
+        recipe = fetch_shared_intermediates(recipe, store)
         outcomes = []
-        device = "cpu"
         for seed in recipe.seeds:
             for arm in arms_of(recipe):
                 artifact_dir = tmp / "artifacts" / f"{safe_name(arm.label)}-seed{seed}"
@@ -76,18 +97,18 @@ def _run(
                 outcomes.append(outcome.__dict__)
         from adaptxfer.backbones import default_device
 
-        device = default_device()
         result = RunResult(
             name=recipe.name or "run",
             recipe=recipe.model_dump(mode="json"),
             recipe_file=recipe_file,
             labels=dict(labels or {}),
             target=target.name,
-            metric=primary_metric(target.metric),
+            metric=get_metric(target.metric).primary,
+            scoring=scoring_of(target, recipe),
             languages=recipe.target_languages(),
             arms=[arm.label for arm in arms_of(recipe)],
             outcomes=outcomes,
-            environment=environment(device),
+            environment=environment(default_device()),
             seconds=round(time.perf_counter() - started, 1),
             skipped=[s.to_dict() for s in skipped],
         )

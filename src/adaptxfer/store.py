@@ -55,11 +55,14 @@ class AdapterStore:
             return path
         return None
 
-    def get_or_build(self, spec: dict[str, Any], build: Callable[[Path], None]) -> Path:
+    def get_or_build(
+        self, spec: dict[str, Any], build: Callable[[Path], None], event: str = "trained"
+    ) -> Path:
         """Return the stored artifact for ``spec``, building it (atomically) if absent.
 
         ``build(tmp)`` writes the artifact into a temporary folder that becomes the
-        store entry only when it returns; every build is logged to ``events.jsonl``.
+        store entry only when it returns; every build is logged to ``events.jsonl`` as
+        ``event`` ("trained", or "pulled" for an adapter downloaded from the Hub).
         """
         found = self.get(spec)
         if found is not None:
@@ -70,10 +73,12 @@ class AdapterStore:
             found = self.get(spec)
             if found is not None:
                 return found
-            self._build(spec, path, build)
+            self._build(spec, path, build, event)
         return path
 
-    def _build(self, spec: dict[str, Any], path: Path, build: Callable[[Path], None]) -> None:
+    def _build(
+        self, spec: dict[str, Any], path: Path, build: Callable[[Path], None], event: str
+    ) -> None:
         start = time.perf_counter()
         with atomic_dir(path) as tmp:
             build(tmp)
@@ -83,7 +88,7 @@ class AdapterStore:
             integrity.write_record(tmp)
         self._log(
             {
-                "event": "trained",
+                "event": event,
                 "key": path.name,
                 "spec": spec,
                 "seconds": round(time.perf_counter() - start, 2),
@@ -111,7 +116,11 @@ class AdapterStore:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
     def trainings(self) -> list[dict[str, Any]]:
-        """Every build this store has logged (one line per trained adapter)."""
+        """Every training this store has logged (one line per trained adapter)."""
+        return [e for e in self.events() if e.get("event") == "trained"]
+
+    def events(self) -> list[dict[str, Any]]:
+        """Every build this store has logged: trained and pulled adapters."""
         log = self.root / EVENTS
         if not log.exists():
             return []

@@ -1,5 +1,5 @@
 """Backbones: the registry of named encoders, loading (frozen, optionally quantised), the
-offline conversion of the default e5-small, and mean-pooled sentence vectors."""
+offline conversion of the default e5-small, and pooled sentence vectors."""
 
 from adaptxfer.backbones.e5_small import e5_small_dir
 from adaptxfer.backbones.loading import (
@@ -8,7 +8,7 @@ from adaptxfer.backbones.loading import (
     default_device,
     load_backbone,
 )
-from adaptxfer.backbones.pooling import encode_mean_pooled
+from adaptxfer.backbones.pooling import encode_mean_pooled, encode_pooled
 from adaptxfer.backbones.quantization import (
     QUANTIZATIONS,
     Quantization,
@@ -34,6 +34,7 @@ __all__ = [
     "default_device",
     "e5_small_dir",
     "encode_mean_pooled",
+    "encode_pooled",
     "is_quantized",
     "known_backbones",
     "load_backbone",

@@ -1,15 +1,19 @@
-"""Sentence vectors from a backbone's hidden states (retrieval and mining without training)."""
+"""Sentence vectors from a backbone's hidden states (retrieval and mining without training):
+mean- or first-token-pooled."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from adaptxfer.errors import RecipeError
 
 if TYPE_CHECKING:
     import torch
     from torch import nn
+
+Pooling = Literal["mean", "cls"]
+POOLINGS: tuple[str, ...] = ("mean", "cls")
 
 
 def _device_of(model: nn.Module) -> torch.device:
@@ -56,7 +60,24 @@ def encode_mean_pooled(
     max_length: int = 128,
     progress: bool | str = False,
 ) -> torch.Tensor:
-    """Mean over non-pad tokens of hidden layer ``layer``, as float32 ``[len(texts), hidden]``.
+    """Mean over non-pad tokens (``<s>`` and ``</s>`` included) of hidden layer ``layer``;
+    see :func:`encode_pooled`."""
+    return encode_pooled(model, tokenizer, texts, layer, "mean", batch_size, max_length, progress)
+
+
+def encode_pooled(
+    model: nn.Module,
+    tokenizer: Any,
+    texts: list[str],
+    layer: int,
+    pooling: Pooling = "mean",
+    batch_size: int = 32,
+    max_length: int = 128,
+    progress: bool | str = False,
+) -> torch.Tensor:
+    """One vector per text from hidden layer ``layer``, as float32 ``[len(texts), hidden]``:
+    the mean over its non-pad tokens (``pooling="mean"``) or its first token, ``<s>``
+    (``"cls"``).
 
     ``layer`` 0 is the embedding output, ``num_layers`` the last layer, negative values
     count from the end. Works on any model whose forward takes ``input_ids``,
@@ -70,6 +91,8 @@ def encode_mean_pooled(
 
     if batch_size < 1:
         raise RecipeError(f"batch_size must be at least 1, got {batch_size}")
+    if pooling not in POOLINGS:
+        raise RecipeError(f"pooling must be one of {', '.join(POOLINGS)}, got {pooling!r}")
     if not texts:
         hidden_size = int(getattr(getattr(model, "config", None), "hidden_size", 0) or 0)
         return torch.zeros(0, hidden_size)
@@ -96,6 +119,9 @@ def encode_mean_pooled(
                     return_dict=True,
                 )
                 hidden = _pick_layer(output.hidden_states, layer).float()
+                if pooling == "cls":
+                    pooled.append(hidden[:, 0].cpu())
+                    continue
                 weights = mask.unsqueeze(-1).to(hidden.dtype)
                 sums = (hidden * weights).sum(dim=1)
                 pooled.append((sums / weights.sum(dim=1).clamp(min=1.0)).cpu())

@@ -19,7 +19,9 @@ Quantization = Literal["none", "int8", "nf4"]
 QUANTIZATIONS: tuple[str, ...] = get_args(Quantization)
 
 # Modules kept in full precision: task heads and poolers are not part of the frozen
-# encoder, and checkpoints without their weights break quantised loading (FACTS.md).
+# encoder, and quantising them breaks loading checkpoints that lack their weights (masked-LM
+# checkpoints such as xlm-roberta-*): bitsandbytes 0.50 raises "`weight` is not an
+# nn.Module" in 4-bit and "...SCB is neither a parameter nor a buffer" in 8-bit.
 SKIP_MODULES = ["pooler", "classifier", "lm_head", "qa_outputs", "score"]
 
 

@@ -1,55 +1,50 @@
-"""The recipe's ``composition`` block: how intermediate adapters meet the target adapter."""
+"""The recipe's ``composition`` block, built from the registry of compositions:
+
+    composition:
+      name: merge                       # one of the registered compositions
+      merge: {combination_type: ties}   # a settings block per composition that has settings
+
+Blocks of other compositions may be present (so that ``--set composition.name=fuse``
+works on any recipe) and are ignored, as for methods.
+"""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field, create_model
 
-from adaptxfer.language.settings import LanguageAdapterSettings
+from adaptxfer.compose.registry import composition_classes, get_composition
+from adaptxfer.strict_model import StrictModel
 
-CompositionName = Literal["none", "sequential", "stack", "fuse", "merge", "madx"]
-COMPOSITION_NAMES: tuple[str, ...] = ("none", "sequential", "stack", "fuse", "merge", "madx")
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+if TYPE_CHECKING:
+    from adaptxfer.compose.composition import Composition
 
 
-class MergeSettings(_Strict):
-    """peft ``add_weighted_adapter`` over the intermediate LoRA adapters, in the order of
-    ``intermediate.tasks``; ``weights`` default to the average (1/n each); ``density`` is
-    the fraction kept by ties / dare_*. The merged adapter is frozen under the target."""
+class _CompositionBlock(StrictModel):
+    name: str
 
-    combination_type: Literal["linear", "ties", "dare_linear", "dare_ties", "svd", "cat"] = "linear"
-    weights: list[float] | None = None
-    density: float = Field(0.5, gt=0, le=1)
-
-
-class FuseSettings(_Strict):
-    """AdapterFusion (bottleneck) or a learned per-layer mixture of LoRA deltas; the
-    softmax temperature is held fixed (not annealed) so training and reload agree."""
-
-    temperature: float = Field(1.0, gt=0)
+    def selected(self) -> Composition:
+        """The named composition, with its settings block."""
+        cls = get_composition(self.name)
+        return cls(getattr(self, self.name) if cls.settings_model else None)
 
 
-class MadxSettings(_Strict):
-    """MAD-X: the task adapter trains over the ``source_language`` adapter; at test time
-    each target language's adapter replaces it beneath the task adapter.
-    ``language_adapter`` says how the language adapters are built and trained."""
+def _fields() -> dict[str, Any]:
+    classes = composition_classes()
+    names = tuple(classes)
+    fields: dict[str, Any] = {"name": (Literal[names], "sequential")}  # type: ignore[valid-type]
+    for name, cls in classes.items():
+        if cls.settings_model is not None:
+            fields[name] = (cls.settings_model, Field(default_factory=cls.settings_model))
+    return fields
 
-    source_language: str = "en"
-    language_adapter: LanguageAdapterSettings = Field(default_factory=LanguageAdapterSettings)
 
-
-class CompositionConfig(_Strict):
-    """``none``: a target adapter alone (the baseline). ``sequential``: keep training the
-    intermediate adapter on the target (the paper's scheme). ``stack``: frozen
-    intermediate adapter(s) under a new target adapter. ``fuse``/``merge``: combine
-    several intermediate adapters, then train a target adapter on top. ``madx``: task
-    adapter over language adapters swapped at test time."""
-
-    name: CompositionName = "sequential"
-    merge: MergeSettings = Field(default_factory=MergeSettings)
-    fuse: FuseSettings = Field(default_factory=FuseSettings)
-    madx: MadxSettings = Field(default_factory=MadxSettings)
+CompositionConfig = create_model(
+    "CompositionConfig",
+    __base__=_CompositionBlock,
+    __module__=__name__,
+    __doc__="How intermediate adapters meet the target adapter: "
+    + "; ".join(f"``{n}``: {c.summary}" for n, c in composition_classes().items()),
+    **_fields(),
+)

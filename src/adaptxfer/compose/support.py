@@ -1,43 +1,46 @@
-"""Which composition works with which method, checked before anything is trained."""
+"""Which method each composition works with: the table the README shows, computed from
+each composition's own rules (:meth:`Composition.problem`)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from adaptxfer.compose.registry import composition_classes
+from adaptxfer.methods.settings import BOTTLENECKS, METHOD_NAMES, MethodConfig
 
-if TYPE_CHECKING:
-    from adaptxfer.compose.settings import CompositionConfig
-    from adaptxfer.methods.settings import MethodConfig
+# A recipe with two intermediate tasks and a trained target: every composition can use it.
+_TASKS = ("first", "second")
+DORA = MethodConfig.model_validate({"name": "lora", "lora": {"use_dora": True}})
 
 
-def composition_problem(
-    method: MethodConfig, composition: CompositionConfig, intermediates: int
-) -> str | None:
-    """Why ``composition`` cannot run with ``method`` and that many intermediate tasks
-    (None if it can). The same rules the backends enforce, stated up front so a recipe
-    fails before hours of intermediate training rather than after."""
-    name = composition.name
-    if name == "merge" and not method.is_lora:
-        return (
-            f"composition 'merge' needs method lora, not {method.name!r}: bottleneck adapters "
-            "have a nonlinearity, so their weights cannot be added into one adapter "
-            "(use fuse or stack)"
-        )
-    if name == "merge" and intermediates < 2:
-        return f"composition 'merge' combines several intermediate tasks; got {intermediates}"
-    weights = composition.merge.weights
-    if name == "merge" and weights is not None and len(weights) != intermediates:
-        return (
-            f"composition.merge.weights has {len(weights)} values for {intermediates} "
-            "intermediate tasks; give one weight per task"
-        )
-    if name == "madx" and method.is_lora:
-        return (
-            "composition 'madx' needs a bottleneck method (seq_bn, double_seq_bn or par_bn): "
-            "MAD-X stacks the task adapter on invertible language adapters of the adapters "
-            "library, and LoRA is served by peft"
-        )
-    if name == "fuse" and method.is_lora and method.lora.use_dora:
-        return "composition 'fuse' mixes additive LoRA deltas; DoRA's update is not additive"
-    if name == "fuse" and intermediates < 1:
-        return "composition 'fuse' needs at least one intermediate task"
-    return None
+def supported_methods(name: str) -> list[str]:
+    """Methods (``lora+dora`` for LoRA with DoRA) that composition ``name`` works with."""
+    composition = composition_classes()[name]()
+    n_adapters = len(composition.chains(_TASKS))
+    variants = {m: MethodConfig(name=m) for m in METHOD_NAMES} | {"lora+dora": DORA}
+    return [
+        label
+        for label, method in variants.items()
+        if composition.problem(method, n_adapters, target_trainable=True) is None
+    ]
+
+
+def methods_cell(methods: list[str]) -> str:
+    """``all``, ``all but DoRA``, ``LoRA``, ``bottleneck`` or the list."""
+    plain = [m for m in methods if m in METHOD_NAMES]
+    if plain == list(METHOD_NAMES):
+        return "all" if "lora+dora" in methods else "all but DoRA"
+    if plain == ["lora"]:
+        return "LoRA"
+    if plain == list(BOTTLENECKS):
+        return "bottleneck"
+    return ", ".join(methods)
+
+
+def support_table_markdown() -> str:
+    """The README's composition table (a test keeps the README in step with it)."""
+    lines = [
+        "| composition | what trains on the target | methods |",
+        "|---|---|---|",
+    ]
+    for name, cls in composition_classes().items():
+        lines.append(f"| `{name}` | {cls.summary} | {methods_cell(supported_methods(name))} |")
+    return "\n".join(lines)

@@ -7,8 +7,7 @@ Names are imported on first use, so that ``adaptxfer.grid.status`` (read by
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from adaptxfer.lazy_import import lazy_getattr
 
 _WHERE = {
     "Cell": "adaptxfer.grid.expand",
@@ -19,11 +18,7 @@ _WHERE = {
     "GridSpec": "adaptxfer.grid.schema",
 }
 
-
-def __getattr__(name: str) -> Any:
-    if name in _WHERE:
-        return getattr(importlib.import_module(_WHERE[name]), name)
-    raise AttributeError(f"module 'adaptxfer.grid' has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, _WHERE)
 
 
 __all__ = ["Cell", "Grid", "GridOutcome", "GridSpec", "load_grid", "run_grid"]

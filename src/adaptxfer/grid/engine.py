@@ -16,6 +16,7 @@ grid dir's ``run.log`` too; each cell also has its own.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import shutil
@@ -81,6 +82,7 @@ def run_grid(
         write_manifest(grid, output_dir, engine)  # first: a dir with a log is then a grid
         with log_file(output_dir / RUN_LOG, append=True):
             store_dir = output_dir / STORE
+            pending = fetch_shared_adapters(pending, store_dir)
             log(
                 f"grid {grid.name}: {len(grid.cells)} cells, {len(outcome.skipped)} finished, "
                 f"{len(pending)} to run ({engine})"
@@ -215,6 +217,22 @@ def run_cell(recipe: Any, run_dir: str, store_dir: str, labels: dict[str, str], 
             labels=labels,
         )
     return run_dir
+
+
+def fetch_shared_adapters(pending: list[Cell], store_dir: Path) -> list[Cell]:
+    """Pull and check every adapter the cells take from the Hub before any cell trains
+    (a shared adapter that does not fit its recipe stops the grid with exit 2); the cells
+    come back pinned to the commits pulled, so workers find them in the store."""
+    from adaptxfer.experiment import fetch_shared_intermediates
+    from adaptxfer.store import AdapterStore
+
+    store = AdapterStore(store_dir)
+    return [
+        dataclasses.replace(cell, recipe=fetch_shared_intermediates(cell.recipe, store))
+        if cell.recipe.intermediate.from_hub
+        else cell
+        for cell in pending
+    ]
 
 
 def train_intermediate(recipe: Any, chain: tuple[str, ...], seed: int, store_dir: str) -> str:

@@ -17,10 +17,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from adaptxfer.arms import BASELINE, arms_of, chains_of, intermediate_spec
 from adaptxfer.errors import RecipeError
-from adaptxfer.experiment import BASELINE, arms_of, chains_of, intermediate_spec, safe_name
 from adaptxfer.grid.schema import GridSpec
-from adaptxfer.output_dirs import RESULTS_JSON
+from adaptxfer.output_dirs import RESULTS_JSON, safe_name
 from adaptxfer.recipes.loading import (
     _line_of,
     apply_override,
@@ -29,6 +29,7 @@ from adaptxfer.recipes.loading import (
     read_yaml,
 )
 from adaptxfer.recipes.schema import Recipe
+from adaptxfer.recipes.short_forms import task_short_form
 from adaptxfer.store import content_key
 
 FINISHED, TO_RUN, DAMAGED, CHANGED = "finished", "to_run", "damaged", "changed"
@@ -271,7 +272,7 @@ def _cell(
     data["backbone"] = backbone
     data["seeds"] = [seed]
     base_target = data.get("target")
-    base_target = {"task": base_target} if isinstance(base_target, str) else base_target or {}
+    base_target = task_short_form(base_target) or {}
     data["target"] = {
         "task": target.task,
         "train": {**base_target.get("train", {}), **target.train},
@@ -293,6 +294,8 @@ def _cell(
     else:
         label, comp_name = inter.label(), comp.name
         data["intermediate"] = {"tasks": list(inter.tasks), "train": {**inter_train, **inter.train}}
+        if inter.from_hub:
+            data["intermediate"]["from_hub"] = [ref.model_dump() for ref in inter.from_hub]
         data["composition"] = comp.model_dump()
         data["baseline"] = False
     parts = [safe_name(backbone), safe_name(target.task)]

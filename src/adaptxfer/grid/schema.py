@@ -23,30 +23,27 @@ from __future__ import annotations
 from itertools import permutations
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator
 
 from adaptxfer.compose.settings import CompositionConfig
-from adaptxfer.recipes.schema import tasks_short_form
+from adaptxfer.hub.reference import HubRef, hub_refs
+from adaptxfer.recipes.short_forms import Named, Task, Tasks
+from adaptxfer.strict_model import StrictModel
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class IntermediateEntry(_Strict):
+class IntermediateEntry(StrictModel):
     """One value of the intermediate axis: a task or an ordered chain of tasks, with
     optional ``intermediate.train`` overrides (so one task at two budgets is two values).
-    ``permute: true`` expands a chain into every order of its tasks."""
+    ``permute: true`` expands a chain into every order of its tasks; ``from_hub:
+    OWNER/NAME`` takes the adapter from the Hub instead of training it."""
 
     name: str | None = None
     tasks: list[str] = Field(min_length=1)
     train: dict[str, Any] = Field(default_factory=dict)
     permute: bool = False
+    from_hub: list[HubRef] = Field(default_factory=list)
 
-    @model_validator(mode="before")
-    @classmethod
-    def _short_form(cls, value: Any) -> Any:
-        return tasks_short_form(value)
+    _from_hub_short = field_validator("from_hub", mode="before")(lambda cls, v: hub_refs(v))
 
     def label(self) -> str:
         return self.name or " > ".join(self.tasks)
@@ -60,7 +57,7 @@ class IntermediateEntry(_Strict):
         ]
 
 
-class TargetEntry(_Strict):
+class TargetEntry(StrictModel):
     """One value of the target axis, with settings that apply to its cells only
     (``target.train``, ``eval``, ``languages``, and the compositions it allows)."""
 
@@ -70,42 +67,32 @@ class TargetEntry(_Strict):
     eval: dict[str, Any] = Field(default_factory=dict)
     compositions: list[str] | None = None
 
-    @model_validator(mode="before")
-    @classmethod
-    def _short_form(cls, value: Any) -> Any:
-        return {"task": value} if isinstance(value, str) else value
 
-
-class GridSpec(_Strict):
+class GridSpec(StrictModel):
     name: str | None = None
     description: str = ""
     base: str | None = None
     set: dict[str, Any] = Field(default_factory=dict)
-    intermediates: list[IntermediateEntry] = Field(min_length=1)
-    targets: list[TargetEntry] = Field(min_length=1)
-    compositions: list[CompositionConfig] = Field(
-        default_factory=lambda: [CompositionConfig(name="sequential")], min_length=1
+    intermediates: list[Tasks[IntermediateEntry]] = Field(min_length=1)
+    targets: list[Task[TargetEntry]] = Field(min_length=1)
+    compositions: list[Named[CompositionConfig]] = Field(
+        default_factory=lambda: [CompositionConfig()], min_length=1
     )
     seeds: list[int] = Field(default_factory=lambda: [0], min_length=1)
     backbones: list[str] | None = Field(None, min_length=1)
     languages: list[str] | Literal["all"] | None = None
     baseline: bool = True
 
-    @field_validator("compositions", mode="before")
-    @classmethod
-    def _named(cls, value: Any) -> Any:
-        if isinstance(value, list):
-            return [{"name": v} if isinstance(v, str) else v for v in value]
-        return value
-
     @field_validator("compositions")
     @classmethod
     def _no_baseline_composition(cls, value: list[CompositionConfig]) -> list[CompositionConfig]:
         names = [c.name for c in value]
-        if "none" in names:
-            raise ValueError(
-                "'none' is the no-intermediate baseline; it is added by `baseline: true`"
-            )
+        for config in value:
+            if not config.selected().chains(("task",)):  # uses no intermediate adapter
+                raise ValueError(
+                    f"{config.name!r} is the no-intermediate baseline; it is added by "
+                    "`baseline: true`"
+                )
         if len(set(names)) != len(names):
             raise ValueError(f"composition names must be distinct, got {names}")
         return value

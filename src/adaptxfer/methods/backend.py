@@ -1,30 +1,34 @@
 """One interface over the adapter libraries (peft and adapters).
 
 A backend owns the encoder it wraps. Callers add, load, save, activate and freeze
-adapters by name and never branch on which library does the work.
+adapters by name and never branch on which library does the work. What only some
+libraries can do is a capability mixin (:class:`Fusing`, :class:`Merging`,
+:class:`HoldsLanguageAdapters`): a backend inherits exactly the capabilities that
+:data:`adaptxfer.methods.capabilities.CAPABILITIES` lists for its library, and
+:func:`require` asks for one with the table's reason when it is missing.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
-
-from torch import nn
+from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 from adaptxfer.errors import UnsupportedError
+from adaptxfer.methods.capabilities import WHY_NOT
 
 if TYPE_CHECKING:
     import torch
+    from torch import nn
 
-    from adaptxfer.compose.settings import MergeSettings
     from adaptxfer.methods.settings import MethodConfig
 
 FUSION = "fusion"  # pseudo adapter name: the learned fusion / mixture weights
 
 # Loads a language adapter into an adapters-library model: (model, directory, name).
-LanguageLoader = Callable[[nn.Module, Path, str], None]
+LanguageLoader = Callable[["nn.Module", Path, str], None]
 
 
 class AdapterBackend(ABC):
@@ -47,9 +51,16 @@ class AdapterBackend(ABC):
     def method_of(self, name: str) -> MethodConfig:
         return self._methods[name]
 
+    def add(self, name: str, method: MethodConfig, *, seed: int) -> None:
+        """Add a new adapter, initialised from ``seed`` (the same weights in every process)."""
+        from adaptxfer.seeding import seeded
+
+        with seeded(seed, "adapter", name):
+            self._create(name, method)
+
     @abstractmethod
-    def add(self, name: str, method: MethodConfig) -> None:
-        """Add a new, freshly initialised adapter."""
+    def _create(self, name: str, method: MethodConfig) -> None:
+        """Add a new, freshly (randomly) initialised adapter."""
 
     @abstractmethod
     def load(self, name: str, directory: Path, method: MethodConfig) -> None:
@@ -64,25 +75,42 @@ class AdapterBackend(ABC):
         """Use exactly these adapters in the forward pass, stacked bottom to top."""
 
     @abstractmethod
+    def remove(self, name: str) -> None:
+        """Drop an adapter (e.g. the sources of a merge, once merged)."""
+
+    @abstractmethod
     def parameters_of(self, name: str) -> Iterator[tuple[str, nn.Parameter]]:
         """The named parameters that belong to one adapter."""
 
     def set_trainable(self, names: Sequence[str]) -> None:
         """Exactly the parameters of ``names`` receive gradients; all others are frozen.
-        ``FUSION`` names the fusion / mixture weights of :meth:`fuse`."""
+        ``FUSION`` names the fusion / mixture weights of :meth:`Fusing.fuse`."""
         train = {id(p) for name in names for _, p in self.parameters_of(name)}
         for param in self.encoder.parameters():
             param.requires_grad = id(param) in train
 
-    def remove(self, name: str) -> None:
-        """Drop an adapter (e.g. the sources of a merge, once merged)."""
-        raise UnsupportedError(f"the {self.library} backend cannot remove adapters")
+    def capabilities(self) -> frozenset[str]:
+        """What this backend can do beyond the basics (the capability mixins it inherits)."""
+        return frozenset(
+            cls.__dict__["capability"] for cls in type(self).__mro__ if "capability" in cls.__dict__
+        )
 
-    # -- compositions that only some libraries offer ------------------------------------
-    def fuse(self, sources: Sequence[str], target: str, temperature: float) -> None:
-        """Activate ``target`` plus a learned, per-layer mixture over the frozen ``sources``;
-        the mixture weights are the parameters of ``FUSION``."""
-        raise UnsupportedError(f"composition 'fuse' is not available with {self.library}")
+
+class _Capability:
+    capability: ClassVar[str]  # its key in methods.capabilities.CAPABILITIES
+    action: ClassVar[str]  # what it lets a backend do, for messages
+
+
+class Fusing(_Capability, ABC):
+    """Learned fusion of frozen adapters under a trainable one."""
+
+    capability = "fuse"
+    action = "fuse adapters"
+
+    @abstractmethod
+    def fuse(self, sources: Sequence[str], target: str, temperature: float, *, seed: int) -> None:
+        """Activate ``target`` plus a learned, per-layer mixture over the frozen ``sources``
+        (initialised from ``seed``); the mixture weights are the parameters of ``FUSION``."""
 
     def fusion_state(self) -> dict[str, torch.Tensor]:
         """The fusion / mixture weights (empty when nothing is fused)."""
@@ -101,25 +129,58 @@ class AdapterBackend(ABC):
             for name, value in state.items():
                 params[name].copy_(value.to(params[name].device, params[name].dtype))
 
-    def merge(self, sources: Sequence[str], name: str, settings: MergeSettings) -> None:
-        """Combine ``sources`` into one new adapter ``name`` and remove the sources."""
-        raise UnsupportedError(
-            "composition 'merge' needs LoRA adapters: bottleneck adapters (adapters library) "
-            "have a nonlinearity between their projections, so their weights cannot be added "
-            "into one adapter (use fuse or stack to combine bottleneck adapters)"
-        )
+    if TYPE_CHECKING:
 
-    def require_languages(self) -> None:
-        """Raise unless this backend can hold MAD-X language adapters."""
-        raise UnsupportedError(
-            f"composition 'madx' needs bottleneck adapters (the adapters library); the "
-            f"{self.library} backend serves LoRA, which has no invertible language adapters: "
-            "set method.name to seq_bn, double_seq_bn or par_bn"
-        )
+        def parameters_of(self, name: str) -> Iterator[tuple[str, nn.Parameter]]: ...
 
+
+@dataclass(frozen=True)
+class MergeSpec:
+    """How adapters are merged: one weight per source, the combination (peft's
+    ``combination_type``) and the fraction of weights pruning keeps."""
+
+    weights: tuple[float, ...]
+    combination_type: str
+    density: float
+
+
+class Merging(_Capability, ABC):
+    """Weight-space merging of adapters into one."""
+
+    capability = "merge"
+    action = "merge adapters"
+
+    @abstractmethod
+    def merge(self, sources: Sequence[str], name: str, how: MergeSpec, *, seed: int) -> None:
+        """Combine ``sources`` into one new adapter ``name`` as ``how`` says (random pruning
+        drawn from ``seed``) and remove the sources."""
+
+
+class HoldsLanguageAdapters(_Capability, ABC):
+    """MAD-X language adapters beneath the task adapters."""
+
+    capability = "language_adapters"
+    action = "hold MAD-X language adapters"
+
+    @abstractmethod
     def add_language(self, name: str, directory: Path, loader: LanguageLoader | None) -> None:
         """Load a language adapter (MAD-X), frozen."""
-        self.require_languages()
 
+    @abstractmethod
     def language_names(self) -> list[str]:
-        return []
+        """The loaded language adapters' names."""
+
+
+Capable = TypeVar("Capable", Fusing, Merging, HoldsLanguageAdapters)
+
+
+def require(backend: AdapterBackend, capability: type[Capable]) -> Capable:
+    """``backend`` as a ``capability`` (e.g. :class:`Fusing`), or an UnsupportedError that
+    says why its library lacks it."""
+    if not isinstance(backend, capability):
+        why = WHY_NOT.get((backend.library, capability.capability), "")
+        raise UnsupportedError(
+            f"the {backend.library} backend cannot {capability.action}"
+            + (f": {why}" if why else "")
+        )
+    return backend

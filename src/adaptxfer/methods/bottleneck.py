@@ -1,16 +1,25 @@
-"""Bottleneck adapters (and LoRA when a composition needs it) through the adapters library."""
+"""Bottleneck adapters through the adapters library: add, stack, fuse (AdapterFusion) and
+hold MAD-X language adapters."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-
-from torch import nn
+from typing import TYPE_CHECKING
 
 from adaptxfer.errors import UnsupportedError
-from adaptxfer.methods.backend import FUSION, AdapterBackend, LanguageLoader
+from adaptxfer.methods.backend import (
+    FUSION,
+    AdapterBackend,
+    Fusing,
+    HoldsLanguageAdapters,
+    LanguageLoader,
+)
 from adaptxfer.methods.settings import MethodConfig
+
+if TYPE_CHECKING:
+    from torch import nn
 
 _FUSION_PARAM = re.compile(r"(^|\.)adapter_fusion_layer\.")
 
@@ -18,17 +27,6 @@ _FUSION_PARAM = re.compile(r"(^|\.)adapter_fusion_layer\.")
 def adapters_config(method: MethodConfig):  # -> adapters.AdapterConfig
     import adapters
 
-    if method.name == "lora":
-        s = method.lora
-        return adapters.LoRAConfig(
-            r=s.r,
-            alpha=s.alpha,
-            dropout=s.dropout,
-            attn_matrices=_attn_matrices(s.target_modules),
-            selfattn_lora=True,
-            intermediate_lora="intermediate" in s.target_modules,
-            output_lora="output" in s.target_modules,
-        )
     classes = {
         "seq_bn": adapters.SeqBnConfig,
         "double_seq_bn": adapters.DoubleSeqBnConfig,
@@ -38,12 +36,7 @@ def adapters_config(method: MethodConfig):  # -> adapters.AdapterConfig
     return classes[method.name](reduction_factor=s.reduction_factor, non_linearity=s.non_linearity)
 
 
-def _attn_matrices(target_modules: Sequence[str]) -> list[str]:
-    short = {"query": "q", "key": "k", "value": "v"}
-    return [short[m] for m in target_modules if m in short] or ["q", "v"]
-
-
-class AdaptersBackend(AdapterBackend):
+class AdaptersBackend(AdapterBackend, Fusing, HoldsLanguageAdapters):
     library = "adapters"
 
     def __init__(self, model: nn.Module) -> None:
@@ -58,7 +51,7 @@ class AdaptersBackend(AdapterBackend):
         adapters.init(model)
         self._languages: list[str] = []
 
-    def add(self, name: str, method: MethodConfig) -> None:
+    def _create(self, name: str, method: MethodConfig) -> None:
         self._model.add_adapter(name, config=adapters_config(method))
         self._methods[name] = method
         self.activate([name])
@@ -85,24 +78,25 @@ class AdaptersBackend(AdapterBackend):
         self._model.delete_adapter(name)
         self._methods.pop(name, None)
 
-    def fuse(self, sources: Sequence[str], target: str, temperature: float) -> None:
-        """AdapterFusion over the frozen ``sources`` and the trainable ``target``.
+    def fuse(self, sources: Sequence[str], target: str, temperature: float, *, seed: int) -> None:
+        """AdapterFusion over the frozen ``sources`` and the trainable ``target``, its
+        query/key/value layers initialised from ``seed``.
 
         The library anneals its softmax temperature from 50 to 1 when asked; we hold it
         at ``temperature`` instead (``reduction = 0``) so training and reload agree.
         """
         from adapters.composition import Fuse
 
+        from adaptxfer.seeding import seeded
+
         names = [*sources, target]
         fuse = Fuse(*names)
-        self._model.add_adapter_fusion(fuse, config="dynamic")
+        with seeded(seed, "fusion", *names):
+            self._model.add_adapter_fusion(fuse, config="dynamic")
         for module in self._model.modules():
             if type(module).__name__ == "BertFusion":
                 module.T, module.reduction = float(temperature), 0.0
         self._model.set_active_adapters(fuse)
-
-    def require_languages(self) -> None:
-        return None
 
     def add_language(self, name: str, directory: Path, loader: LanguageLoader | None) -> None:
         if loader is None:

@@ -51,19 +51,15 @@ class LoraMixture(nn.Module):
 
 
 def lora_layers(model: nn.Module, sources: Sequence[str]) -> list[tuple[str, nn.Module]]:
-    """peft LoRA layers that hold every source adapter."""
+    """peft LoRA layers that hold every source adapter (plain LoRA: a DoRA update is not
+    additive; :meth:`PeftLoraBackend.fuse` refuses DoRA sources)."""
     from peft.tuners.lora import LoraLayer
 
-    found = []
-    for name, module in model.named_modules():
-        if isinstance(module, LoraLayer) and all(s in module.lora_A for s in sources):
-            for source in sources:
-                if module.use_dora.get(source, False):
-                    raise UnsupportedError(
-                        f"composition 'fuse' with LoRA mixes additive deltas; adapter {source!r} "
-                        "uses DoRA, whose update is not additive (set method.lora.use_dora: false)"
-                    )
-            found.append((name, module))
+    found = [
+        (name, module)
+        for name, module in model.named_modules()
+        if isinstance(module, LoraLayer) and all(s in module.lora_A for s in sources)
+    ]
     if not found:
         raise UnsupportedError(f"no LoRA layer holds all of {list(sources)}: nothing to fuse")
     return found

@@ -1,4 +1,4 @@
-"""LoRA through peft: the backend for LoRA unless a composition needs the adapters library."""
+"""LoRA through peft (with DoRA as an option): add, merge, and fuse as a mixture."""
 
 from __future__ import annotations
 
@@ -9,14 +9,13 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from torch import nn
-
 from adaptxfer.errors import UnsupportedError
-from adaptxfer.methods.backend import FUSION, AdapterBackend
+from adaptxfer.methods.backend import FUSION, AdapterBackend, Fusing, MergeSpec, Merging
+from adaptxfer.methods.capabilities import missing
 from adaptxfer.methods.settings import LoraSettings, MethodConfig
 
 if TYPE_CHECKING:
-    from adaptxfer.compose.settings import MergeSettings
+    from torch import nn
 
 MIXTURE = "adaptxfer_lora_mixture"  # submodule of the PeftModel holding the mixture logits
 
@@ -34,7 +33,7 @@ def lora_config(settings: LoraSettings):  # -> peft.LoraConfig
     )
 
 
-class PeftLoraBackend(AdapterBackend):
+class PeftLoraBackend(AdapterBackend, Fusing, Merging):
     library = "peft"
 
     def __init__(self, model: nn.Module) -> None:
@@ -53,7 +52,7 @@ class PeftLoraBackend(AdapterBackend):
             raise RuntimeError("no LoRA adapter has been added yet")
         return self._peft
 
-    def add(self, name: str, method: MethodConfig) -> None:
+    def _create(self, name: str, method: MethodConfig) -> None:
         from peft import get_peft_model
 
         config = lora_config(method.lora)
@@ -96,43 +95,46 @@ class PeftLoraBackend(AdapterBackend):
         self.peft_model.delete_adapter(name)
         self._methods.pop(name, None)
 
-    def fuse(self, sources: Sequence[str], target: str, temperature: float) -> None:
+    def fuse(self, sources: Sequence[str], target: str, temperature: float, *, seed: int) -> None:
         """Target adapter active in peft; the frozen sources enter through a learned
-        per-layer softmax mixture (:mod:`adaptxfer.methods.lora_mixture`)."""
+        per-layer softmax mixture (:mod:`adaptxfer.methods.lora_mixture`), which starts at
+        zero logits (the plain average) whatever the seed."""
         from adaptxfer.methods.lora_mixture import attach_mixture
 
         if self._hooks:
             raise UnsupportedError("a LoRA mixture is already attached to this model")
+        for source in sources:
+            why = missing(self._methods[source], "fuse")
+            if why is not None:
+                raise UnsupportedError(f"adapter {source!r}: {why}")
         self.activate([target])
         mixture, self._hooks = attach_mixture(self.peft_model, sources, temperature)
         self.peft_model.add_module(MIXTURE, mixture)
 
-    def merge(self, sources: Sequence[str], name: str, settings: MergeSettings) -> None:
-        """peft ``add_weighted_adapter``; weights default to the average (1/n each)."""
-        sources = list(sources)
-        if len(sources) < 2:
-            raise UnsupportedError(
-                f"composition 'merge' combines several intermediate adapters; got {len(sources)}"
-            )
-        weights = settings.weights or [1.0 / len(sources)] * len(sources)
-        if len(weights) != len(sources):
-            raise UnsupportedError(
-                f"composition.merge.weights has {len(weights)} values for {len(sources)} "
-                "intermediate adapters; give one weight per intermediate task"
-            )
+    def merge(self, sources: Sequence[str], name: str, how: MergeSpec, *, seed: int) -> None:
+        """peft ``add_weighted_adapter``; the random pruning of dare_* is drawn from ``seed``."""
+        from adaptxfer.seeding import seeded
+
+        sources, combination_type = list(sources), how.combination_type
         ranks = {self._methods[s].lora.r for s in sources}
-        kind = settings.combination_type
-        if len(ranks) > 1 and kind not in ("svd", "cat"):
+        if len(ranks) > 1 and combination_type not in ("svd", "cat"):
             raise UnsupportedError(
-                f"composition.merge.combination_type {kind!r} needs equal LoRA ranks, got "
-                f"{sorted(ranks)}; use svd or cat"
+                f"composition.merge.combination_type {combination_type!r} needs equal LoRA "
+                f"ranks, got {sorted(ranks)}; use svd or cat"
             )
-        density = settings.density if kind in ("ties", "dare_linear", "dare_ties") else None
-        self.peft_model.add_weighted_adapter(
-            sources, list(weights), name, combination_type=kind, density=density
-        )
+        prunes = combination_type in ("ties", "dare_linear", "dare_ties")
+        with seeded(seed, "merge", name):
+            self.peft_model.add_weighted_adapter(
+                sources,
+                list(how.weights),
+                name,
+                combination_type=combination_type,
+                density=how.density if prunes else None,
+            )
         first = self._methods[sources[0]]
-        rank = {"cat": sum, "svd": max}.get(kind, max)(self._methods[s].lora.r for s in sources)
+        rank = {"cat": sum, "svd": max}.get(combination_type, max)(
+            self._methods[s].lora.r for s in sources
+        )
         lora = first.lora.model_copy(update={"r": rank})
         self._methods[name] = first.model_copy(update={"lora": lora})
         self.activate([name])  # peft warns when the active adapter is deleted

@@ -13,18 +13,16 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from adaptxfer.strict_model import StrictModel
 
 MethodName = Literal["lora", "seq_bn", "double_seq_bn", "par_bn"]
 METHOD_NAMES: tuple[str, ...] = ("lora", "seq_bn", "double_seq_bn", "par_bn")
 BOTTLENECKS: tuple[str, ...] = ("seq_bn", "double_seq_bn", "par_bn")
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class LoraSettings(_Strict):
+class LoraSettings(StrictModel):
     """Low-rank updates of the attention (and optionally feed-forward) projections."""
 
     r: int = Field(8, ge=1)
@@ -34,14 +32,14 @@ class LoraSettings(_Strict):
     use_dora: bool = False
 
 
-class BottleneckSettings(_Strict):
+class BottleneckSettings(StrictModel):
     """A down/up projection adapter after attention and/or feed-forward blocks."""
 
     reduction_factor: float = Field(16, gt=0)
     non_linearity: Literal["relu", "gelu", "swish", "tanh"] = "relu"
 
 
-class MethodConfig(_Strict):
+class MethodConfig(StrictModel):
     name: MethodName = "lora"
     lora: LoraSettings = Field(default_factory=LoraSettings)
     seq_bn: BottleneckSettings = Field(default_factory=BottleneckSettings)

@@ -38,11 +38,21 @@ def t_quantile_975(df: int) -> float:
     return float(t.ppf(0.975, df))
 
 
-def average(scores: Mapping[str, float]) -> float:
-    """Unweighted mean over languages (XTREME's per-task average)."""
+def average(scores: Mapping[str, float], weights: Mapping[str, float] | None = None) -> float:
+    """Mean over languages: unweighted (XTREME's per-task average), or weighted by
+    ``weights`` (e.g. each language's number of questions, which pools the questions of
+    every language into one mean, as LAReQA's mAP)."""
     if not scores:
         raise ValueError("average: no scores")
-    return sum(scores.values()) / len(scores)
+    if weights is None:
+        return sum(scores.values()) / len(scores)
+    missing = sorted(set(scores) - set(weights))
+    if missing:
+        raise ValueError(f"average: no weight for {', '.join(missing)}")
+    total = sum(weights[lang] for lang in scores)
+    if total <= 0:
+        raise ValueError("average: the weights sum to zero")
+    return sum(value * weights[lang] for lang, value in scores.items()) / total
 
 
 def mean_ci95(values: Iterable[float]) -> tuple[float, float]:

@@ -27,3 +27,17 @@ def accuracy(predictions: Sequence[Any] | Any, references: Sequence[Any] | Any) 
         raise ValueError("accuracy: no examples to score")
     correct = sum(1 for p, r in zip(preds, refs, strict=True) if p == r)
     return 100.0 * correct / len(refs)
+
+
+def accuracy_scores(predictions: Any, references: Any, lang: str) -> dict[str, float]:
+    """The ``accuracy`` metric's scorer (classification, multiple choice)."""
+    return {"accuracy": accuracy(predictions, references)}
+
+
+def token_accuracy_scores(
+    predictions: Sequence[Sequence[Any]], references: Sequence[Sequence[Any]], lang: str
+) -> dict[str, float]:
+    """Accuracy over all words (CCG supertagging), from per-sentence tag lists."""
+    flat_pred = [tag for sentence in predictions for tag in sentence]
+    flat_ref = [tag for sentence in references for tag in sentence]
+    return {"accuracy": accuracy(flat_pred, flat_ref)}

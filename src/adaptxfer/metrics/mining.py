@@ -1,25 +1,37 @@
 """BUCC bitext mining: margin-scored candidates, the F1-optimal threshold, and F1.
 
-As XTREME's ``utils_retrieve.py`` (after LASER): each sentence's candidates are its k
-nearest neighbours on the other side by cosine; each candidate is scored by margin and
-the best one kept, in both directions. XTREME mines with ``margin="ratio"``, k = 4 and
-the ``"max"`` strategy: forward and backward best pairs pooled, sorted by score and taken
-greedily so that every source and every target sentence is used at most once. The
-decision threshold is the one that maximises F1 against gold pairs on the dev split
-(``bucc_optimal_threshold``), then applied to the test candidates (``bucc_f1``).
+As XTREME's ``utils_retrieve.py`` (after LASER):
 
-Differences from the reference, none of which changes a result without ties:
-- Sentences are not de-duplicated by text; ids must be unique per side.
-- No score floor at mining time (XTREME drops "max" pairs with score <= 0, XTREME-R
-  keeps all); the tuned threshold decides.
-- Equal scores are kept in a stable order (forward before backward) and the threshold
-  sweep only cuts between distinct scores, so the F1 it optimises is the F1 that
-  ``score >= threshold`` extracts.
+- Identical sentences are merged before mining (``text_load_unify``) and every candidate
+  that involves a text occurring more than once on its side is dropped afterwards
+  (``read_sent2id`` keeps only texts with one id); gold pairs stay as they are, so a gold
+  pair with a repeated text can never be found (:func:`mine_texts`). Texts are compared
+  after stripping surrounding whitespace.
+- Each sentence's candidates are its k nearest neighbours on the other side by cosine;
+  each candidate is scored by margin and the best one kept, in both directions. XTREME
+  mines with ``margin="ratio"``, k = 4 and the ``"max"`` strategy: forward and backward
+  best pairs pooled, sorted by score and taken greedily so that every source and every
+  target sentence is used at most once (:func:`mine_candidates`).
+- The threshold sweep (:func:`bucc_optimal_threshold`) walks the candidates from the
+  highest score down, in their given order among equal scores, and after each one puts
+  the cut midway to the next score, taking a cut only when F1 strictly improves. A cut
+  between equal scores therefore sits on that score, and ``score >= threshold`` then
+  extracts every tied candidate, as the reference does.
+- The threshold is tuned on the dev split's gold and applied to the test split (BUCC's
+  protocol, the default); XTREME's code instead re-tunes it on the gold of whichever split
+  it scores, which :class:`Mined` offers as the "oracle" protocol (:func:`bucc_scorer`).
+
+Differences from the reference: no score floor at mining time (XTREME drops "max" pairs
+with score <= 0, XTREME-R keeps all; the tuned threshold decides); equal scores keep a
+stable order (forward before backward) where the reference's numpy sort leaves it open;
+when the best cut keeps every candidate the threshold is the last score (the reference
+raises IndexError there).
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import torch
@@ -128,25 +140,20 @@ def _prf(correct: int, extracted: int, gold: int) -> tuple[float, float, float]:
 def bucc_optimal_threshold(
     candidates: Iterable[Candidate], gold: Iterable[tuple[Hashable, Hashable]]
 ) -> float:
-    """The score threshold that maximises F1 of ``{pairs with score >= threshold}``.
+    """The score threshold that maximises F1 of ``{pairs with score >= threshold}``,
+    with XTREME's tie rule (see the module docstring).
 
-    Candidates are swept from the highest score down; the cut after the best prefix is
-    placed midway between its last score and the next lower one (at the last score when
-    every candidate is kept). Returns 0.0 when no cut has a correct pair, as the
-    reference does.
+    Returns 0.0 when no cut has a correct pair, as the reference does.
     """
     gold_pairs = _gold_set(gold)
     items = sorted(_best_scores(candidates).items(), key=lambda item: -item[1])
     threshold, best_f1, correct = 0.0, 0.0, 0
     for n, (pair, score) in enumerate(items, start=1):
         correct += pair in gold_pairs
-        next_score = items[n][1] if n < len(items) else None
-        if next_score == score:
-            continue  # cut only between distinct scores
         f1 = _prf(correct, n, len(gold_pairs))[2]
         if f1 > best_f1:
             best_f1 = f1
-            threshold = score if next_score is None else (score + next_score) / 2
+            threshold = (score + items[n][1]) / 2 if n < len(items) else score
     return threshold
 
 
@@ -166,3 +173,65 @@ def bucc_f1(
         "recall": 100.0 * recall,
         "threshold": float(threshold),
     }
+
+
+def unify_texts(
+    sentences: Iterable[tuple[Hashable, str]],
+) -> tuple[list[str], list[Hashable | None]]:
+    """Each distinct text once (in first-seen order, compared stripped) and, per text,
+    its id, or ``None`` for a text that occurs more than once."""
+    ids: dict[str, Hashable | None] = {}
+    for sentence_id, text in sentences:
+        key = text.strip()
+        ids[key] = None if key in ids else sentence_id
+    return list(ids), list(ids.values())
+
+
+def mine_texts(
+    source: Sequence[tuple[Hashable, str]],
+    target: Sequence[tuple[Hashable, str]],
+    encode: Callable[[list[str], str], Any],
+    *,
+    k: int = 4,
+    margin: Margin = "ratio",
+    mode: Mode = "max",
+) -> list[Candidate]:
+    """XTREME's mining over ``(id, text)`` sentences: merge identical texts, encode each
+    distinct text once (``encode(texts, "source" | "target")`` returns their vectors),
+    mine, and map back to ids, dropping candidates that involve a repeated text."""
+    src_texts, src_ids = unify_texts(source)
+    tgt_texts, tgt_ids = unify_texts(target)
+    candidates = mine_candidates(
+        encode(src_texts, "source"),
+        encode(tgt_texts, "target"),
+        range(len(src_texts)),
+        range(len(tgt_texts)),
+        k=k,
+        margin=margin,
+        mode=mode,
+    )
+    return [
+        (src_ids[i], tgt_ids[j], score)
+        for i, j, score in candidates
+        if src_ids[i] is not None and tgt_ids[j] is not None
+    ]
+
+
+@dataclass(frozen=True)
+class Mined:
+    """The candidates mined from the scored split, and what tunes the threshold:
+    ``tune_on`` = (dev candidates, dev gold pairs), BUCC's protocol; ``None`` tunes it on
+    the scored split's own gold ("oracle", what XTREME's code does)."""
+
+    candidates: list[Candidate]
+    tune_on: tuple[list[Candidate], set[tuple[Hashable, Hashable]]] | None = None
+
+
+def bucc_scorer(
+    mined: Mined, gold: Iterable[tuple[Hashable, Hashable]], lang: str
+) -> dict[str, float]:
+    """The ``bucc`` metric's scorer: F1, precision, recall and the threshold used."""
+    gold_pairs = _gold_set(gold)
+    tune_candidates, tune_gold = mined.tune_on or (mined.candidates, gold_pairs)
+    threshold = bucc_optimal_threshold(tune_candidates, tune_gold)
+    return bucc_f1(mined.candidates, gold_pairs, threshold)

@@ -135,3 +135,16 @@ def margin_scores(x: Any, y: Any, k: int = 4, margin: Margin = "ratio") -> np.nd
         rows = slice(start, start + block.shape[0])
         out[rows] = fn(block, (r_x[rows, None] + r_y[None, :]) / 2)
     return out.numpy()
+
+
+def tatoeba_scores(other: Any, english: Any, lang: str) -> dict[str, float]:
+    """Tatoeba from the two sides' sentence vectors (row i translates row i).
+
+    ``accuracy`` is XTREME's value: English sentences query the other language's
+    (``evaluate_retrieval.py`` indexes the non-English side and searches it with the
+    English vectors). ``accuracy_xx_en`` is the reverse direction, ``accuracy_both`` the
+    mean of the two.
+    """
+    en_xx = retrieval_accuracy(english, other)
+    xx_en = retrieval_accuracy(other, english)
+    return {"accuracy": en_xx, "accuracy_xx_en": xx_en, "accuracy_both": (en_xx + xx_en) / 2}

@@ -99,3 +99,35 @@ def squad_scores(
                 scores[f"{name}_exact_match"] = mean(subset, exact)
                 scores[f"{name}_f1"] = mean(subset, f1)
     return scores
+
+
+def _task_values(scores: Mapping[str, float]) -> dict[str, float]:
+    """F1, EM and XTREME's QA task score (EM + F1) / 2 (``evaluate.py``'s ``avg_metric``:
+    the mean of the language averages of EM and F1, which is the language average of this)."""
+    return {
+        "f1": scores["f1"],
+        "exact_match": scores["exact_match"],
+        "em_f1": (scores["exact_match"] + scores["f1"]) / 2,
+    }
+
+
+def squad_scorer(
+    predictions: Mapping[str, str], references: Mapping[str, Sequence[str]], lang: str
+) -> dict[str, float]:
+    """XQuAD and TyDiQA-GoldP: the SQuAD v1.1 script (English normalisation everywhere)."""
+    return _task_values(squad_scores(predictions, references, lang="en", normalization="squad"))
+
+
+def squad_v2_scorer(
+    predictions: Mapping[str, str], references: Mapping[str, Sequence[str]], lang: str
+) -> dict[str, float]:
+    """SQuAD 2.0 (an intermediate task): unanswerable questions expect an empty answer."""
+    scores = squad_scores(predictions, references, lang="en", version="2.0", normalization="squad")
+    return _task_values(scores)
+
+
+def mlqa_scorer(
+    predictions: Mapping[str, str], references: Mapping[str, Sequence[str]], lang: str
+) -> dict[str, float]:
+    """MLQA: ``mlqa_evaluation_v1.py``'s normalisation in the answer's language, English too."""
+    return _task_values(squad_scores(predictions, references, lang=lang, normalization="mlqa"))

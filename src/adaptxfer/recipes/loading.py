@@ -16,16 +16,8 @@ from pydantic import ValidationError
 
 from adaptxfer.errors import RecipeError
 from adaptxfer.recipes.schema import Recipe
+from adaptxfer.recipes.short_forms import SHORT_FORMS
 from adaptxfer.text_files import read_utf8
-
-SHORT_FORMS = {
-    "intermediate": lambda v: (
-        {"tasks": [v]} if isinstance(v, str) else {"tasks": v} if isinstance(v, list) else v
-    ),
-    "target": lambda v: {"task": v} if isinstance(v, str) else v,
-    "method": lambda v: {"name": v} if isinstance(v, str) else v,
-    "composition": lambda v: {"name": v} if isinstance(v, str) else v,
-}
 
 
 def read_yaml(path: Path) -> tuple[dict[str, Any], yaml.Node | None]:
@@ -212,7 +204,7 @@ def list_recipes(root: Path) -> list[RecipeEntry]:
             data = None
         if not isinstance(data, dict):
             data, _ = read_yaml(path)  # raises the precise error
-        inter = SHORT_FORMS["intermediate"](data.get("intermediate")) or {}
+        inter = SHORT_FORMS["intermediate"](data.get("intermediate"))
         target = SHORT_FORMS["target"](data.get("target")) or {}
         out.append(
             RecipeEntry(

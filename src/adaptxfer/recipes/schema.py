@@ -9,79 +9,60 @@ bible-para-x``, ``composition: stack``, ``method: seq_bn``.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator
 
 from adaptxfer.compose.settings import CompositionConfig
+from adaptxfer.hub.reference import HubRef, hub_refs
 from adaptxfer.methods.settings import MethodConfig
+from adaptxfer.recipes.short_forms import Named, Task, Tasks
+from adaptxfer.strict_model import StrictModel
 from adaptxfer.tasks.settings import EvalSettings
-from adaptxfer.train import TrainSettings
+from adaptxfer.training.settings import TrainSettings
+
+if TYPE_CHECKING:
+    from adaptxfer.tasks.spec import TaskSpec
 
 Quantization = Literal["none", "int8", "nf4"]
+Problem = tuple[tuple[str | int, ...], str]  # (key path, message)
 
 
-def tasks_short_form(value: Any) -> Any:
-    """``a`` or ``[a, b]`` for ``{tasks: [...]}`` (intermediate blocks and grid entries)."""
-    if isinstance(value, str):
-        return {"tasks": [value]}
-    if isinstance(value, list):
-        return {"tasks": value}
-    return value
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class IntermediatePhase(_Strict):
+class IntermediatePhase(StrictModel):
     """English intermediate tasks, in order (``sequential`` trains through them in turn;
-    ``stack`` puts the first at the bottom). ``train`` overrides the top-level block."""
+    ``stack`` puts the first at the bottom). ``train`` overrides the top-level block.
+    ``from_hub`` takes the adapter(s) from the Hub instead of training them: one repo
+    for the chain, or one per task when the composition keeps them apart."""
 
     tasks: list[str] = Field(default_factory=list)
     train: dict[str, Any] = Field(default_factory=dict)
+    from_hub: list[HubRef] = Field(default_factory=list)
 
-    @model_validator(mode="before")
-    @classmethod
-    def _short_form(cls, value: Any) -> Any:
-        return {"tasks": []} if value is None else tasks_short_form(value)
+    _from_hub_short = field_validator("from_hub", mode="before")(lambda cls, v: hub_refs(v))
 
 
-class TargetPhase(_Strict):
+class TargetPhase(StrictModel):
     """The target task (trained on English, evaluated zero-shot in every language)."""
 
     task: str
     train: dict[str, Any] = Field(default_factory=dict)
 
-    @model_validator(mode="before")
-    @classmethod
-    def _short_form(cls, value: Any) -> Any:
-        return {"task": value} if isinstance(value, str) else value
 
-
-def _named(value: Any) -> Any:
-    return {"name": value} if isinstance(value, str) else value
-
-
-class Recipe(_Strict):
+class Recipe(StrictModel):
     name: str | None = None
     description: str = ""
     backbone: str = "e5-small"
     quantization: Quantization = "none"
-    method: MethodConfig = Field(default_factory=MethodConfig)
-    intermediate: IntermediatePhase = Field(default_factory=IntermediatePhase)
-    target: TargetPhase
-    composition: CompositionConfig = Field(default_factory=CompositionConfig)
+    method: Named[MethodConfig] = Field(default_factory=MethodConfig)
+    intermediate: Tasks[IntermediatePhase] = Field(default_factory=IntermediatePhase)
+    target: Task[TargetPhase]
+    composition: Named[CompositionConfig] = Field(default_factory=CompositionConfig)
     languages: list[str] | Literal["all"] = "all"
     train: TrainSettings = Field(default_factory=TrainSettings)
     eval: EvalSettings = Field(default_factory=EvalSettings)
     seeds: list[int] = Field(default_factory=lambda: [0], min_length=1)
     baseline: bool = True
     data_dir: str | None = None
-
-    _method_short = field_validator("method", "composition", mode="before")(
-        lambda cls, v: _named(v)
-    )
 
     @field_validator("seeds")
     @classmethod
@@ -90,101 +71,130 @@ class Recipe(_Strict):
             raise ValueError(f"seeds must be distinct, got {seeds}")
         return seeds
 
-    def problems(self) -> list[tuple[tuple[str | int, ...], str]]:
-        """Checks that need the task registry: (key path, message) for each problem."""
-        from adaptxfer.tasks.kinds import get_kind
+    def problems(self) -> list[Problem]:
+        """Checks that need the registries (tasks, compositions): (key path, message) for
+        each problem."""
         from adaptxfer.tasks.registry import all_tasks
 
-        found: list[tuple[tuple[str | int, ...], str]] = []
         tasks = all_tasks()
-        intermediates = sorted(n for n, t in tasks.items() if t.role == "intermediate")
-        targets = sorted(n for n, t in tasks.items() if t.role == "target")
-        for i, name in enumerate(self.intermediate.tasks):
-            if name not in intermediates:
-                found.append(
-                    (
-                        ("intermediate", "tasks", i),
-                        f"unknown intermediate task {name!r}; expected one of: {', '.join(intermediates)}",
-                    )
-                )
-        if self.target.task not in targets:
-            found.append(
-                (
-                    ("target", "task"),
-                    f"unknown target task {self.target.task!r}; expected one of: {', '.join(targets)}",
-                )
-            )
+        found = self._task_problems(tasks)
+        if self.target.task not in tasks:
             return found
-        target = tasks[self.target.task]
-        if isinstance(self.languages, list):
-            unknown = [lang for lang in self.languages if lang not in target.languages]
-            if unknown:
-                found.append(
-                    (
-                        ("languages",),
-                        f"{unknown} not evaluated by {target.name!r}; expected a subset of: {', '.join(target.languages)} (or 'all')",
-                    )
-                )
-        for phase, overrides in (
-            ("intermediate", self.intermediate.train),
-            ("target", self.target.train),
+        return [
+            *found,
+            *self._language_problems(tasks[self.target.task]),
+            *self._train_problems(),
+            *self._method_problems(),
+            *self._composition_problems(tasks[self.target.task]),
+            *self._from_hub_problems(),
+        ]
+
+    def _task_problems(self, tasks: dict[str, TaskSpec]) -> list[Problem]:
+        found: list[Problem] = []
+        for role, key, names in (
+            ("intermediate", ("intermediate", "tasks"), self.intermediate.tasks),
+            ("target", ("target", "task"), [self.target.task]),
         ):
-            for key in sorted(set(overrides) - set(TrainSettings.model_fields)):
-                found.append(
-                    (
-                        (phase, "train", key),
-                        f"unknown key {key!r}; expected one of: {', '.join(TrainSettings.model_fields)}",
-                    )
-                )
-            if not set(overrides) - set(TrainSettings.model_fields):
+            known = sorted(n for n, t in tasks.items() if t.role == role)
+            for i, name in enumerate(names):
+                if name not in known:
+                    where = (*key, i) if role == "intermediate" else key
+                    message = f"unknown {role} task {name!r}; expected one of: {', '.join(known)}"
+                    found.append((where, message))
+        return found
+
+    def _language_problems(self, target: TaskSpec) -> list[Problem]:
+        if self.languages == "all":
+            return []
+        unknown = [lang for lang in self.languages if lang not in target.languages]
+        if not unknown:
+            return []
+        return [
+            (
+                ("languages",),
+                f"{unknown} not evaluated by {target.name!r}; expected a subset of: "
+                f"{', '.join(target.languages)} (or 'all')",
+            )
+        ]
+
+    def _train_problems(self) -> list[Problem]:
+        found: list[Problem] = []
+        fields = TrainSettings.model_fields
+        for phase in ("intermediate", "target"):
+            overrides = self.intermediate.train if phase == "intermediate" else self.target.train
+            unknown = sorted(set(overrides) - set(fields))
+            for key in unknown:
+                message = f"unknown key {key!r}; expected one of: {', '.join(fields)}"
+                found.append(((phase, "train", key), message))
+            if not unknown:
                 try:
-                    self.phase_train(phase)  # type: ignore[arg-type]
+                    self.phase_train(phase)
                 except ValueError as err:
                     found.append(((phase, "train"), str(err).splitlines()[-1].strip()))
+        return found
+
+    def _method_problems(self) -> list[Problem]:
+        """The method on this backbone (e.g. bottleneck adapters on XLM-R XL)."""
         from adaptxfer.backbones.registry import model_type_of
         from adaptxfer.methods.support import method_backbone_problem
 
         problem = method_backbone_problem(self.method, model_type_of(self.backbone))
-        if problem is not None:
-            found.append((("method", "name"), problem))
-        if self.intermediate.tasks and self.composition.name == "none":
-            found.append(
-                (
-                    ("composition", "name"),
-                    "'none' is the no-intermediate baseline; with intermediate tasks choose sequential, stack, fuse, merge or madx",
-                )
-            )
-        if self.intermediate.tasks and self.composition.name != "none":
-            from adaptxfer.compose.support import composition_problem
+        return [] if problem is None else [(("method", "name"), problem)]
 
-            adapters = 1 if self.composition.name == "sequential" else len(self.intermediate.tasks)
-            problem = composition_problem(self.method, self.composition, adapters)
-            if problem is not None:
-                found.append((("composition", "name"), problem))
-        if self.composition.name == "madx":
-            from adaptxfer.language import language_adapter_languages
+    def _composition_problems(self, target: TaskSpec) -> list[Problem]:
+        """The composition's own rules (:meth:`Composition.problem`), for this method,
+        these intermediate tasks and this target."""
+        from adaptxfer.compose.registry import composition_classes
+        from adaptxfer.tasks.kinds import kind_entry
 
-            known = language_adapter_languages()
-            wanted = [self.composition.madx.source_language, *self.target_languages()]
-            missing = [lang for lang in dict.fromkeys(wanted) if lang not in known]
-            if missing:
-                found.append(
-                    (
-                        ("composition", "madx"),
-                        f"no text to train MAD-X language adapters for {missing}; languages with text: {', '.join(known)} (restrict `languages:` to those)",
-                    )
-                )
-        if not get_kind(target.kind).trainable and self.composition.name in ("fuse", "madx"):
-            found.append(
-                (
-                    ("composition", "name"),
-                    f"{self.composition.name!r} needs a trained target adapter, but {target.name!r} ({target.kind}) is evaluated without training; use sequential, stack or merge",
-                )
+        tasks = self.intermediate.tasks
+        if not tasks:
+            return []  # only the baseline runs
+        composition = self.composition.selected()
+        chains = composition.chains(tasks)
+        if not chains:
+            using = [name for name, cls in composition_classes().items() if cls().chains(tasks)]
+            message = (
+                f"{composition.name!r} uses no intermediate adapter (it is the baseline); with "
+                f"intermediate tasks choose {', '.join(using)}"
             )
-        return found
+            return [(("composition", "name"), message)]
+        languages = self.target_languages()
+        trainable = kind_entry(target.kind).trainable
+        problem = composition.problem(self.method, len(chains), trainable, languages)
+        if problem is None:
+            return []
+        in_settings = problem == composition.settings_problem(len(chains), languages)
+        return [(("composition", composition.name if in_settings else "name"), problem)]
+
+    def _from_hub_problems(self) -> list[Problem]:
+        refs, tasks = self.intermediate.from_hub, self.intermediate.tasks
+        if not refs:
+            return []
+        if not tasks:
+            return [(("intermediate", "from_hub"), "name the adapter's tasks: tasks: [...]")]
+        wanted = len(self.composition.selected().chains(tasks))
+        if wanted and len(refs) != wanted:
+            return [
+                (
+                    ("intermediate", "from_hub"),
+                    f"composition {self.composition.name!r} with tasks {tasks} needs {wanted} "
+                    f"adapter(s), one per {'chain' if wanted == 1 else 'task'}; got {len(refs)}",
+                )
+            ]
+        return []
 
     # -- derived settings ---------------------------------------------------------------
-    def phase_train(self, phase: Literal["intermediate", "target"]) -> TrainSettings:
+    def shared_adapter(self, chain: tuple[str, ...]) -> HubRef | None:
+        """The Hub repo that supplies the intermediate adapter of ``chain`` (None: train it)."""
+        refs = self.intermediate.from_hub
+        if not refs:
+            return None
+        if len(refs) == 1:
+            return refs[0]
+        return refs[self.intermediate.tasks.index(chain[0])]
+
+    def phase_train(self, phase: str) -> TrainSettings:
         """The top-level ``train`` block updated by the phase's own ``train`` block."""
         overrides = self.intermediate.train if phase == "intermediate" else self.target.train
         return TrainSettings.model_validate({**self.train.model_dump(), **overrides})

@@ -9,15 +9,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from adaptxfer.arms import BASELINE
 from adaptxfer.errors import UserError
-from adaptxfer.metrics import mean_ci95
 from adaptxfer.output_dirs import RESULTS_JSON
-from adaptxfer.results import RunResult
+from adaptxfer.results import RunResult, Stat, seed_summary
 
 AVERAGE = "average"
-# The baseline arm's label, as adaptxfer.experiment.BASELINE writes it (a test checks);
-# not imported from there so that reports do not load torch and the adapter libraries.
-BASELINE = "baseline"
 
 
 @dataclass(frozen=True)
@@ -33,6 +30,9 @@ class Score:
     language: str
     value: float
     run: str
+    weight: float = 1.0  # the language's weight in averages (its query count when pooled)
+    task_value: float | None = None  # the value a benchmark average reads (QA: (EM + F1) / 2)
+    about: tuple[str, ...] = ()  # what the run's numbers are (scoring_lines)
 
     @property
     def system(self) -> str:
@@ -41,13 +41,6 @@ class Score:
             if self.intermediate == BASELINE
             else f"{self.intermediate} ({self.composition})"
         )
-
-
-@dataclass(frozen=True)
-class Stat:
-    mean: float
-    ci95: float
-    n: int
 
 
 @dataclass
@@ -61,6 +54,7 @@ class TargetSummary:
     systems: list[str]
     stats: dict[tuple[str, str], Stat] = field(default_factory=dict)  # (system, lang|average)
     deltas: dict[tuple[str, str], Stat] = field(default_factory=dict)  # vs the baseline
+    scoring: list[str] = field(default_factory=list)  # what the numbers are, one line each
 
     @property
     def has_baseline(self) -> bool:
@@ -88,17 +82,25 @@ def find_runs(paths: list[Path]) -> list[Path]:
     return list(dict.fromkeys(found))
 
 
-def scores_of(run_dir: Path) -> list[Score]:
-    result = RunResult.from_file(run_dir / RESULTS_JSON)
+def _setup_of(result: RunResult) -> str:
     recipe = result.recipe
-    setup = " / ".join(
+    return " / ".join(
         [
             str(result.labels.get("backbone") or recipe.get("backbone")),
             str(recipe.get("quantization", "none")),
             str((recipe.get("method") or {}).get("name")),
         ]
     )
+
+
+def scores_of(run_dir: Path) -> list[Score]:
+    result = RunResult.from_file(run_dir / RESULTS_JSON)
+    recipe = result.recipe
+    setup = _setup_of(result)
     tasks = (recipe.get("intermediate") or {}).get("tasks") or []
+    pooled_by = result.scoring.get("pooled_by")
+    task_key = result.scoring.get("task_score") or result.metric
+    about = tuple(result.scoring_lines())
     out = []
     for o in result.outcomes:
         if o["arm"] == BASELINE:
@@ -112,6 +114,8 @@ def scores_of(run_dir: Path) -> list[Score]:
                     Score(
                         setup, result.target, result.metric, inter, comp, int(o["seed"]), lang,
                         float(metrics[result.metric]), str(run_dir),
+                        float(metrics[pooled_by]) if pooled_by else 1.0,
+                        float(metrics[task_key]) if task_key in metrics else None, about,
                     )
                 )  # fmt: skip
     return out
@@ -146,24 +150,18 @@ def summarise(scores: list[Score]) -> list[TargetSummary]:
         seen = list(dict.fromkeys(s.system for s in group))
         systems = [x for x in seen if x == BASELINE] + [x for x in seen if x != BASELINE]
         summary = TargetSummary(setup, target, group[0].metric, languages, systems)
+        summary.scoring = list(dict.fromkeys(line for s in group for line in s.about))
         table: dict[str, dict[int, dict[str, float]]] = {}  # system -> seed -> lang -> value
+        weights: dict[str, float] = {}  # lang -> weight in the average
         for s in group:
             table.setdefault(s.system, {}).setdefault(s.seed, {})[s.language] = s.value
-        averages = {
-            system: {
-                seed: sum(by_lang.values()) / len(by_lang)
-                for seed, by_lang in seeds.items()
-                if set(by_lang) == set(languages)
-            }
-            for system, seeds in table.items()
-        }
+            weights[s.language] = s.weight
+        averages = {}
         for system in systems:
-            for lang in languages:
-                values = [v[lang] for v in table[system].values() if lang in v]
-                if values:
-                    summary.stats[(system, lang)] = _stat(values)
+            per_language, averages[system] = seed_summary(table[system], languages, weights)
+            summary.stats.update({(system, lang): stat for lang, stat in per_language.items()})
             if averages[system]:
-                summary.stats[(system, AVERAGE)] = _stat(list(averages[system].values()))
+                summary.stats[(system, AVERAGE)] = Stat.of(list(averages[system].values()))
         if summary.has_baseline:
             base = table[BASELINE]
             for system in systems[1:]:
@@ -174,22 +172,17 @@ def summarise(scores: list[Score]) -> list[TargetSummary]:
                         if lang in by_lang and lang in base.get(seed, {})
                     ]
                     if paired:
-                        summary.deltas[(system, lang)] = _stat(paired)
+                        summary.deltas[(system, lang)] = Stat.of(paired)
                 paired = [
                     avg - averages[BASELINE][seed]
                     for seed, avg in averages[system].items()
                     if seed in averages[BASELINE]
                 ]
                 if paired:
-                    summary.deltas[(system, AVERAGE)] = _stat(paired)
+                    summary.deltas[(system, AVERAGE)] = Stat.of(paired)
         out.append(summary)
     out.sort(key=lambda s: (s.setup, s.target))
     return out
-
-
-def _stat(values: list[float]) -> Stat:
-    mean, half = mean_ci95(values)
-    return Stat(mean, half, len(values))
 
 
 def fmt(stat: Stat | None, signed: bool = False) -> str:

@@ -11,6 +11,7 @@ SUMMARY_COLUMNS = [
     "setup", "target", "metric", "system", "language", "mean", "ci95", "n",
     "delta", "delta_ci95", "delta_n",
 ]  # fmt: skip
+BENCHMARK_COLUMNS = ["benchmark", "setup", "system", "task", "score", "present", "total"]
 SCORE_COLUMNS = [
     "setup", "target", "metric", "intermediate", "composition", "seed", "language", "value", "run",
 ]  # fmt: skip
@@ -37,6 +38,16 @@ def summary_csv(summaries: list[TargetSummary]) -> str:
                         delta.n if delta else "",
                     ]
                 )  # fmt: skip
+    return buffer.getvalue()
+
+
+def benchmarks_csv(rows: list[list[object]]) -> str:
+    """Benchmark scores: per system, each task (present / total = its languages) and the
+    benchmark ``average`` (present / total = tasks)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(BENCHMARK_COLUMNS)
+    writer.writerows(rows)
     return buffer.getvalue()
 
 
@@ -74,7 +85,10 @@ def markdown(
     runs: int,
     images: dict[str, str],
     notes: list[str],
+    benchmarks: list[str] | None = None,
 ) -> str:
+    """The report: Δ table, benchmark scores (``benchmarks``, already markdown), one
+    section per target, notes."""
     setups = sorted({s.setup for s in summaries})
     seeds = sorted({st.n for s in summaries for st in s.stats.values()})
     lines = [
@@ -103,8 +117,12 @@ def markdown(
         lines.append("")
         if "heatmap" in images:
             lines += [f"![Δ heatmap]({images['heatmap']})", ""]
+    lines += benchmarks or []
     for s in summaries:
-        lines += [f"## {s.target} ({s.metric}, %) — {s.setup}", "", *target_table(s), ""]
+        lines += [f"## {s.target} ({s.metric}, %) — {s.setup}", ""]
+        if s.scoring:
+            lines += [" ".join(s.scoring), ""]
+        lines += [*target_table(s), ""]
         if f"bars:{s.setup}:{s.target}" in images:
             lines += [f"![{s.target} per language]({images[f'bars:{s.setup}:{s.target}']})", ""]
     if notes:

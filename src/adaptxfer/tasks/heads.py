@@ -75,8 +75,3 @@ def build_head(config: dict[str, Any]) -> nn.Module:
     if head_type not in HEADS:
         raise UnknownNameError("head type", head_type, list(HEADS))
     return HEADS[head_type](**kwargs)
-
-
-def register_head(name: str, cls: type[nn.Module]) -> None:
-    """Let a kind module add its own head type (e.g. the masked-LM head)."""
-    HEADS[name] = cls

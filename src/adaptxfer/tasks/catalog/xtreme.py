@@ -236,18 +236,23 @@ _target(
     label_names=("not_paraphrase", "paraphrase"),
 )
 
-_target(
-    "udpos",
-    "tagging",
-    L.UDPOS,
-    HubSource(
+
+def _udpos_source(how_to_obtain: str) -> HubSource:
+    return HubSource(
         "google/xtreme",
         config="udpos.{lang}",
         lang_codes=L.UD_NAMES,
         fields={"tokens": "tokens", "tags": "pos_tags"},
         local_format="conllu",
-        how_to_obtain="Local files are CoNLL-U treebanks of Universal Dependencies (v2.5 in XTREME).",
-    ),
+        how_to_obtain=how_to_obtain,
+    )
+
+
+_target(
+    "udpos",
+    "tagging",
+    L.UDPOS,
+    _udpos_source("Local files are CoNLL-U treebanks of Universal Dependencies (v2.5 in XTREME)."),
     "pos",
     "UD-POS: universal part-of-speech tags, 33 languages",
     label_names=UPOS,
@@ -343,7 +348,8 @@ _target(
         ),
     ),
     "bucc",
-    "BUCC 2018 bitext mining (xx->en), margin scoring, F1 at the dev-tuned threshold",
+    "BUCC 2018 bitext mining (xx->en), margin scoring, F1 at the dev-tuned threshold "
+    "(eval.bucc_threshold)",
 )
 
 _target(
@@ -359,7 +365,7 @@ _target(
         prepare=partial(tatoeba_pairs, english="target_sentence", other="source_sentence"),
     ),
     "tatoeba",
-    "Tatoeba sentence retrieval xx<->en, accuracy@1, 36 languages",
+    "Tatoeba sentence retrieval, accuracy@1 of English queries (XTREME's direction), 36 languages",
 )
 
 # XTREME-R additions ---------------------------------------------------------------------------
@@ -391,6 +397,22 @@ _target(
 )
 
 _target(
+    "udpos-r",
+    "tagging",
+    L.UDPOS_R,
+    _udpos_source(
+        "google/xtreme has the XTREME 33 languages only; for lt, pl, uk, wo and ro (added by "
+        "XTREME-R from UD v2.7) put the CoNLL-U treebanks of Universal Dependencies v2.7 "
+        "(every treebank of the language, concatenated per split) at "
+        "<data_dir>/udpos-r/<lang>/{test,dev}.conllu."
+    ),
+    "pos",
+    "UD-POS (XTREME-R's 38 languages: XTREME's 33 plus lt, pl, uk, wo, ro from UD v2.7)",
+    benchmark="xtreme-r",
+    label_names=UPOS,
+)
+
+_target(
     "wikiann",
     "tagging",
     L.WIKIANN_R,
@@ -416,7 +438,7 @@ _target(
         prepare=partial(tatoeba_pairs, english="sentence2", other="sentence1"),
     ),
     "tatoeba",
-    "Tatoeba sentence retrieval xx<->en (XTREME-R's 41 languages), accuracy@1",
+    "Tatoeba sentence retrieval (XTREME-R's 41 languages), accuracy@1 of English queries",
     benchmark="xtreme-r",
 )
 
@@ -459,8 +481,8 @@ _target(
         },
         description="google-research-datasets/xquad_r (all 11 languages pooled)",
     ),
-    "map@20",
-    "LAReQA: retrieve answer sentences from the 11-language XQuAD-R pool, mAP@20",
+    "map@20_pooled",
+    "LAReQA: retrieve answer sentences from the 11-language XQuAD-R pool, mAP@20 over all questions",
     benchmark="xtreme-r",
 )
 

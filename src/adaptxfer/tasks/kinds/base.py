@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import torch
 
+from adaptxfer.metrics import score
 from adaptxfer.progress import progress_bar
 from adaptxfer.tasks.local_files import LINE
 from adaptxfer.tasks.validation import Origin, RowCheck, check_rows
@@ -28,7 +29,13 @@ class TaskKind(ABC):
     name: ClassVar[str]
     columns: ClassVar[tuple[str, ...]]
     optional_columns: ClassVar[tuple[str, ...]] = ()
-    trainable: ClassVar[bool] = True
+
+    @property
+    def trainable(self) -> bool:
+        """Whether the kind trains a head (its registry entry says, torch-free)."""
+        from adaptxfer.tasks.kinds import kind_entry
+
+        return kind_entry(self.name).trainable
 
     def canonicalize(
         self,
@@ -86,6 +93,11 @@ class TaskKind(ABC):
         """The splits :meth:`evaluate` needs (mining also tunes a threshold on dev)."""
         return (settings.split,)
 
+    def protocol(self, task: TaskSpec, settings: EvalSettings) -> str:
+        """The evaluation settings that decide how a score compares with published ones,
+        in words for results and reports ("" when the metric alone says it)."""
+        return ""
+
     @abstractmethod
     def evaluate(
         self,
@@ -128,8 +140,6 @@ class PredictingKind(TaskKind):
         settings: EvalSettings,
         lang: str,
     ) -> dict[str, float]:
-        from adaptxfer.tasks.scoring import score
-
         data = splits[settings.split]
         predictions = self.predict(task, model, data, tokenizer, settings, lang)
         return score(task.metric, predictions, self.references(data), lang=lang)

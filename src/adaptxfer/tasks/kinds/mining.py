@@ -2,18 +2,21 @@
 
 Canonical columns: ``side`` ("source" = the other language, "target" = English), ``id``,
 ``text`` and ``gold`` (for a source sentence, the id of its English translation, or "").
-Candidates are scored by margin (ratio) over cosine similarity of mean-pooled hidden
-states; the decision threshold is the one maximising F1 on the dev split, applied to the
-evaluation split, as in the BUCC 2018 protocol.
+Candidates are mined as XTREME does (identical texts merged, ratio margin over cosine
+similarity of pooled hidden states, see :mod:`adaptxfer.metrics.mining`); the decision
+threshold is the one maximising F1 on the dev split, applied to the evaluation split, as
+in the BUCC 2018 protocol, or with ``eval.bucc_threshold: oracle`` the one maximising F1
+on the evaluation split itself, as XTREME's code does.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from adaptxfer.metrics import score
 from adaptxfer.tasks.kinds.base import TaskKind
-from adaptxfer.tasks.kinds.retrieval import sentence_vectors
+from adaptxfer.tasks.kinds.retrieval import describe_encoding, sentence_vectors
 from adaptxfer.tasks.validation import (
     Problem,
     RowCheck,
@@ -24,15 +27,26 @@ from adaptxfer.tasks.validation import (
 )
 
 if TYPE_CHECKING:
+    from adaptxfer.metrics.mining import Candidate
     from adaptxfer.tasks.model import TaskModel
     from adaptxfer.tasks.settings import EvalSettings
     from adaptxfer.tasks.spec import TaskSpec
+
+THRESHOLDS = {
+    "dev": "threshold tuned on dev, applied to the evaluated split "
+    "(eval.bucc_threshold: dev, BUCC's protocol)",
+    "oracle": "threshold tuned on the evaluated split's own gold "
+    "(eval.bucc_threshold: oracle, as XTREME's code; optimistic)",
+}
+
+
+def tunes_on_dev(settings: EvalSettings) -> bool:
+    return settings.bucc_threshold == "dev" and settings.split != "dev"
 
 
 class MiningKind(TaskKind):
     name = "mining"
     columns = ("side", "id", "text", "gold")
-    trainable = False
 
     def row_check(self, task: TaskSpec, data: Any, split: str) -> RowCheck:
         def check(row: Mapping[str, Any]) -> Problem | None:
@@ -49,9 +63,12 @@ class MiningKind(TaskKind):
         return check
 
     def eval_splits(self, settings: EvalSettings) -> tuple[str, ...]:
-        return ("dev", settings.split) if settings.split != "dev" else ("dev",)
+        return ("dev", settings.split) if tunes_on_dev(settings) else (settings.split,)
 
-    def _candidates(
+    def protocol(self, task: TaskSpec, settings: EvalSettings) -> str:
+        return f"{THRESHOLDS[settings.bucc_threshold]}; {describe_encoding(settings, 'mining')}"
+
+    def _mine(
         self,
         task: TaskSpec,
         model: TaskModel,
@@ -59,22 +76,21 @@ class MiningKind(TaskKind):
         tokenizer: Any,
         settings: EvalSettings,
         lang: str,
-    ) -> tuple[list[tuple[str, str, float]], set[tuple[str, str]]]:
-        from adaptxfer.metrics import mine_candidates
+    ) -> tuple[list[Candidate], set[tuple[Hashable, Hashable]]]:
+        from adaptxfer.metrics import mine_texts
 
         rows = data.to_list()
-        source = [r for r in rows if r["side"] == "source"]
-        target = [r for r in rows if r["side"] == "target"]
-        src = sentence_vectors(
-            model, tokenizer, [r["text"] for r in source], settings, f"{task.name} {lang}"
-        )
-        tgt = sentence_vectors(
-            model, tokenizer, [r["text"] for r in target], settings, f"{task.name} en"
-        )
-        candidates = mine_candidates(
-            src, tgt, [r["id"] for r in source], [r["id"] for r in target], k=settings.margin_k
-        )
-        gold = {(r["id"], r["gold"]) for r in source if r["gold"]}
+        source = [(r["id"], r["text"]) for r in rows if r["side"] == "source"]
+        target = [(r["id"], r["text"]) for r in rows if r["side"] == "target"]
+
+        def encode(texts: list[str], side: str) -> Any:
+            where = lang if side == "source" else "en"
+            return sentence_vectors(
+                model, tokenizer, texts, settings, "mining", f"{task.name} {where}"
+            )
+
+        candidates = mine_texts(source, target, encode, k=settings.margin_k)
+        gold = {(r["id"], r["gold"]) for r in rows if r["side"] == "source" and r["gold"]}
         return candidates, gold
 
     def evaluate(
@@ -86,16 +102,14 @@ class MiningKind(TaskKind):
         settings: EvalSettings,
         lang: str,
     ) -> dict[str, float]:
-        from adaptxfer.metrics import bucc_f1, bucc_optimal_threshold
+        from adaptxfer.metrics import Mined
 
-        dev_candidates, dev_gold = self._candidates(
-            task, model, splits["dev"], tokenizer, settings, lang
+        candidates, gold = self._mine(
+            task, model, splits[settings.split], tokenizer, settings, lang
         )
-        threshold = bucc_optimal_threshold(dev_candidates, dev_gold)
-        if settings.split == "dev":
-            candidates, gold = dev_candidates, dev_gold
-        else:
-            candidates, gold = self._candidates(
-                task, model, splits[settings.split], tokenizer, settings, lang
-            )
-        return dict(bucc_f1(candidates, gold, threshold))
+        tune_on = (
+            self._mine(task, model, splits["dev"], tokenizer, settings, lang)
+            if tunes_on_dev(settings)
+            else None
+        )
+        return score(task.metric, Mined(candidates, tune_on), gold, lang=lang)

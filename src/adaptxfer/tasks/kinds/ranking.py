@@ -4,10 +4,9 @@ Canonical columns: ``side`` ("query" or "candidate"), ``id``, ``text``, ``langua
 ``keys``: a query and a candidate match when they share a key (LAReQA: the question's
 cross-lingual id, carried by its answer sentence in every language; Mewsli-X: the
 entity id). Evaluating in language L ranks the whole candidate pool (every language)
-for L's queries by cosine similarity of mean-pooled hidden states (``eval.layer``) and
-reports mAP@k as XTREME-R does: per query, precision at each relevant hit within the top
-k, summed and divided by min(k, number of relevant candidates); queries without any
-relevant candidate in the pool are left out.
+for L's queries by cosine similarity of pooled hidden states (``eval.layer``,
+``eval.pooling``) and scores the ranked lists with the task's metric (mAP@20, see
+:mod:`adaptxfer.metrics.ranking`; LAReQA pools every language's questions).
 """
 
 from __future__ import annotations
@@ -17,9 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
+from adaptxfer.metrics import score
 from adaptxfer.tasks.kinds.base import TaskKind
-from adaptxfer.tasks.kinds.retrieval import sentence_vectors
-from adaptxfer.tasks.scoring import score
+from adaptxfer.tasks.kinds.retrieval import describe_encoding, sentence_vectors
 from adaptxfer.tasks.validation import (
     Problem,
     RowCheck,
@@ -37,31 +36,6 @@ if TYPE_CHECKING:
 DEFAULT_K = 20
 
 
-def average_precision_at_k(relevant: set[str], ranked: Sequence[str], k: int) -> float:
-    """AP@k of one ranked list (a fraction in [0, 1])."""
-    if not relevant:
-        raise ValueError("average precision needs at least one relevant item")
-    hits, total, seen = 0, 0.0, set()
-    for rank, item in enumerate(ranked[:k], start=1):
-        if item in relevant and item not in seen:
-            hits += 1
-            total += hits / rank
-        seen.add(item)
-    return total / min(k, len(relevant))
-
-
-def mean_average_precision_at_k(
-    ranked: Sequence[Sequence[str]], relevant: Sequence[set[str]], k: int
-) -> float:
-    """mAP@k in percent over queries that have at least one relevant candidate."""
-    scores = [
-        average_precision_at_k(rel, ranks, k)
-        for ranks, rel in zip(ranked, relevant, strict=True)
-        if rel
-    ]
-    return 100.0 * sum(scores) / len(scores) if scores else 0.0
-
-
 def rank_candidates(
     queries: torch.Tensor, candidates: torch.Tensor, candidate_ids: Sequence[str], k: int
 ) -> list[list[str]]:
@@ -75,7 +49,9 @@ def rank_candidates(
 class RankingKind(TaskKind):
     name = "ranking"
     columns = ("side", "id", "text", "language", "keys")
-    trainable = False
+
+    def protocol(self, task: TaskSpec, settings: EvalSettings) -> str:
+        return describe_encoding(settings, "ranking")
 
     def row_check(self, task: TaskSpec, data: Any, split: str) -> RowCheck:
         def check(row: Mapping[str, Any]) -> Problem | None:
@@ -106,11 +82,13 @@ class RankingKind(TaskKind):
         queries = [r for r in rows if r["side"] == "query" and r["language"] in (lang, "")]
         candidates = [r for r in rows if r["side"] == "candidate"]
         k = int(task.kind_options.get("k", DEFAULT_K))
+        q_texts = [r["text"] for r in queries]
+        c_texts = [r["text"] for r in candidates]
         q_vecs = sentence_vectors(
-            model, tokenizer, [r["text"] for r in queries], settings, f"{task.name} {lang}"
+            model, tokenizer, q_texts, settings, "ranking", f"{task.name} {lang}"
         )
         c_vecs = sentence_vectors(
-            model, tokenizer, [r["text"] for r in candidates], settings, f"{task.name} pool"
+            model, tokenizer, c_texts, settings, "ranking", f"{task.name} pool"
         )
         ranked = rank_candidates(q_vecs, c_vecs, [r["id"] for r in candidates], k)
         by_key: dict[str, set[str]] = {}

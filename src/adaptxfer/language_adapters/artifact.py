@@ -18,13 +18,13 @@ from typing import TYPE_CHECKING, Any
 from adaptxfer.artifacts import AdapterEntry, Manifest
 from adaptxfer.backbones.quantization import check_quantization
 from adaptxfer.errors import MissingAssetError, UserError
-from adaptxfer.language.settings import LanguageAdapterSettings
-from adaptxfer.language.texts import resolve_translation
+from adaptxfer.language_adapters.settings import LanguageAdapterSettings
+from adaptxfer.language_adapters.texts import resolve_translation
 
 if TYPE_CHECKING:
     from torch import nn
 
-    from adaptxfer.language.training import TrainedLanguageAdapter
+    from adaptxfer.language_adapters.training import TrainedLanguageAdapter
     from adaptxfer.store import AdapterStore
 
 KIND = "language-adapter"
@@ -108,7 +108,7 @@ def language_adapter_artifact(
 
     def build(directory: Path) -> None:
         from adaptxfer.backbones import load_backbone
-        from adaptxfer.language.training import train_language_adapter
+        from adaptxfer.language_adapters.training import train_language_adapter
 
         loaded = load_backbone(backbone, quantization=spec["quantization"])
         trained = train_language_adapter(loaded, lang, settings)
@@ -132,7 +132,7 @@ def read_language_manifest(directory: Path) -> Manifest:
 def load_language_adapter(model: nn.Module, directory: Path, name: str) -> None:
     """Load the stored adapter into an adapters-library model (``adapters.init`` applied)
     as ``name``, frozen and not activated: compose it, e.g. ``Stack(name, task)``."""
-    from adaptxfer.language.training import adapter_parameters
+    from adaptxfer.language_adapters.training import adapter_parameters
 
     if not hasattr(model, "adapters_config"):
         raise UserError(

@@ -10,7 +10,6 @@ the backbone alone, the untrained adapter and the trained adapter.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -18,16 +17,16 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from adaptxfer.backbones import prepare_quantized_for_training
-from adaptxfer.language.mlm_head import TiedMaskedLMHead
-from adaptxfer.language.settings import LanguageAdapterSettings
-from adaptxfer.language.texts import language_texts, resolve_translation
+from adaptxfer.language_adapters.mlm_head import TiedMaskedLMHead
+from adaptxfer.language_adapters.settings import LanguageAdapterSettings
+from adaptxfer.language_adapters.texts import language_texts, resolve_translation
+from adaptxfer.training.callbacks import ProgressBar
+from adaptxfer.training.loop import Batch, LoopSettings, ParamGroup, autocast_for, fit
 
 if TYPE_CHECKING:
     from torch import nn
 
     from adaptxfer.backbones import LoadedBackbone
-
-Batch = dict[str, torch.Tensor]
 
 
 def language_adapter_config(settings: LanguageAdapterSettings):  # -> adapters.SeqBnInvConfig
@@ -108,22 +107,15 @@ def _fixed_batches(rows: list[dict[str, Any]], collate: Any, batch_size: int) ->
     return [collate(rows[i : i + batch_size]) for i in range(0, len(rows), batch_size)]
 
 
-def _autocast(device: torch.device):
-    if device.type == "cuda":
-        return torch.autocast("cuda", dtype=torch.bfloat16)
-    return torch.autocast("cpu", enabled=False)
-
-
-def _step_loss(
+def mlm_loss(
     model: nn.Module, head: TiedMaskedLMHead, batch: Batch
 ) -> tuple[torch.Tensor, int, int]:
-    device = head.bias.device
-    with _autocast(device):
-        hidden = model(
-            input_ids=batch["input_ids"].to(device),
-            attention_mask=batch["attention_mask"].to(device),
-        ).last_hidden_state
-        return head(hidden.float(), batch["labels"].to(device))
+    """(mean masked-token cross-entropy, correct predictions, masked tokens) of a batch
+    already on the model's device."""
+    hidden = model(
+        input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]
+    ).last_hidden_state
+    return head(hidden.float(), batch["labels"])
 
 
 @torch.no_grad()
@@ -131,12 +123,14 @@ def evaluate_mlm(
     model: nn.Module, head: TiedMaskedLMHead, batches: Sequence[Batch]
 ) -> dict[str, float]:
     """Masked-token cross-entropy (per token) and accuracy (percent) on fixed batches."""
+    device = head.bias.device
     was_training = model.training
     model.eval()
     head.eval()
     total_loss, correct, count = 0.0, 0, 0
     for batch in batches:
-        loss, right, n = _step_loss(model, head, batch)
+        with autocast_for(device):
+            loss, right, n = mlm_loss(model, head, {k: v.to(device) for k, v in batch.items()})
         total_loss += float(loss) * n
         correct += right
         count += n
@@ -151,44 +145,59 @@ def evaluate_mlm(
 def _fit(
     model: nn.Module,
     head: TiedMaskedLMHead,
-    params: list[torch.nn.Parameter],
+    group: ParamGroup,
     batches: Iterator[Batch],
     steps: int,
-    lr: float,
     settings: LanguageAdapterSettings,
+    description: str,
 ) -> dict[str, Any]:
-    from transformers import get_linear_schedule_with_warmup
-
-    optimizer = torch.optim.AdamW(params, lr=lr, weight_decay=0.0)
-    scheduler = get_linear_schedule_with_warmup(
-        optimizer, int(settings.warmup_ratio * steps), steps
+    """Masked-LM training of ``group`` through the shared loop; its report."""
+    loop = LoopSettings(
+        max_steps=steps, warmup_ratio=settings.warmup_ratio, max_grad_norm=settings.max_grad_norm
     )
-    model.train()
-    head.train()
-    losses: list[float] = []
-    running: list[float] = []
-    start = time.perf_counter()
-    for step in range(1, steps + 1):
-        loss, _, _ = _step_loss(model, head, next(batches))
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, settings.max_grad_norm)
-        optimizer.step()
-        scheduler.step()
-        optimizer.zero_grad(set_to_none=True)
-        running.append(loss.detach().item())
-        if step % 10 == 0 or step == steps:
-            losses.append(round(sum(running) / len(running), 4))
-            running.clear()
-    seconds = time.perf_counter() - start
-    model.eval()
-    head.eval()
-    return {
-        "steps": steps,
-        "seconds": round(seconds, 2),
-        "steps_per_second": round(steps / seconds, 3) if seconds > 0 else None,
-        "trainable_parameters": sum(p.numel() for p in params),
-        "loss_curve": losses,
-    }
+    report = fit(
+        [group],
+        batches,
+        lambda batch: mlm_loss(model, head, batch)[0],
+        loop,
+        device=head.bias.device,
+        modules=[model, head],
+        callbacks=[ProgressBar(description)],
+    )
+    return report.to_dict()
+
+
+@dataclass(frozen=True)
+class _Data:
+    translation: str
+    train_texts: int
+    dev_texts: int
+    train: Iterator[Batch]  # shuffled, masked afresh, forever
+    dev: list[Batch]  # masked once
+
+
+def _data(tokenizer: Any, lang: str, settings: LanguageAdapterSettings) -> _Data:
+    """Train-book verses as an endless batch stream, dev-book verses as fixed batches."""
+    translation = resolve_translation(lang, settings.translation)
+    seed = settings.seed
+    train_texts = language_texts(
+        lang, "train", translation=translation, n=settings.max_texts, seed=seed
+    )
+    dev_texts = language_texts(
+        lang, "dev", translation=translation, n=settings.eval_texts, seed=seed
+    )
+    dev = _fixed_batches(
+        _tokenized(tokenizer, dev_texts, settings.max_length),
+        _collator(tokenizer, settings, seed + 1),
+        settings.batch_size,
+    )
+    train = _batches(
+        _tokenized(tokenizer, train_texts, settings.max_length),
+        _collator(tokenizer, settings, seed),
+        settings.batch_size,
+        seed,
+    )
+    return _Data(translation, len(train_texts), len(dev_texts), train, dev)
 
 
 def train_language_adapter(
@@ -201,61 +210,63 @@ def train_language_adapter(
     """Train a language adapter ``name`` (default: ``lang``) into ``backbone.model``.
 
     The backbone stays frozen and bit-identical; afterwards the model holds the trained
-    adapter, active, and is in eval mode.
+    adapter, active, and is in eval mode. Every random number comes from
+    ``settings.seed`` (part of the store key: one adapter serves every recipe seed).
     """
-    name = name or lang
-    translation = resolve_translation(lang, settings.translation)
-    torch.manual_seed(settings.seed)
-    model, tokenizer = backbone.model, backbone.tokenizer
-    train_texts = language_texts(
-        lang, "train", translation=translation, n=settings.max_texts, seed=settings.seed
-    )
-    dev_texts = language_texts(
-        lang, "dev", translation=translation, n=settings.eval_texts, seed=settings.seed
-    )
-    train_rows = _tokenized(tokenizer, train_texts, settings.max_length)
-    dev = _fixed_batches(
-        _tokenized(tokenizer, dev_texts, settings.max_length),
-        _collator(tokenizer, settings, settings.seed + 1),
-        settings.batch_size,
-    )
-    batches = _batches(
-        train_rows,
-        _collator(tokenizer, settings, settings.seed),
-        settings.batch_size,
-        settings.seed,
-    )
+    from adaptxfer.seeding import seed_everything, seeded
 
+    name = name or lang
+    seed_everything(settings.seed)  # dropout while fitting
+    model = backbone.model
+    data = _data(backbone.tokenizer, lang, settings)
     ensure_adapters(model)
-    head = TiedMaskedLMHead(model).to(backbone.device)
+    with seeded(settings.seed, "mlm-head", lang):
+        head = TiedMaskedLMHead(model).to(backbone.device)
     metrics: dict[str, Any] = {
         "lang": lang,
-        "translation": translation,
-        "train_texts": len(train_texts),
-        "eval_texts": len(dev_texts),
+        "translation": data.translation,
+        "train_texts": data.train_texts,
+        "eval_texts": data.dev_texts,
     }
     model.set_active_adapters(None)
     if settings.head_steps:
-        head_params = list(head.parameters())
+        group = ParamGroup(list(head.parameters()), settings.head_lr)
         metrics["head_training"] = _fit(
-            model, head, head_params, batches, settings.head_steps, settings.head_lr, settings
+            model, head, group, data.train, settings.head_steps, settings, f"MLM head ({lang})"
         )
     head.requires_grad_(False)
-    metrics["mlm_backbone_only"] = evaluate_mlm(model, head, dev)
+    metrics["mlm_backbone_only"] = evaluate_mlm(model, head, data.dev)
+    params = _add_adapter(model, name, lang, settings)
+    metrics["mlm_before"] = evaluate_mlm(model, head, data.dev)
+    metrics["adapter_training"] = _fit(
+        model,
+        head,
+        ParamGroup(params, settings.lr),
+        data.train,
+        settings.max_steps,
+        settings,
+        f"language adapter ({lang})",
+    )
+    metrics["mlm_after"] = evaluate_mlm(model, head, data.dev)
+    for p in params:
+        p.requires_grad_(False)
+    model.eval()
+    return TrainedLanguageAdapter(name, lang, data.translation, model, head, metrics)
 
-    model.add_adapter(name, config=language_adapter_config(settings))
+
+def _add_adapter(
+    model: nn.Module, name: str, lang: str, settings: LanguageAdapterSettings
+) -> list[torch.nn.Parameter]:
+    """Add the invertible adapter (initialised from the settings' seed), the only thing
+    trainable; its parameters."""
+    from adaptxfer.seeding import seeded
+
+    with seeded(settings.seed, "language-adapter", lang):
+        model.add_adapter(name, config=language_adapter_config(settings))
     model.train_adapter(name)  # freezes everything else, activates ``name``
     prepare_quantized_for_training(model)
     params = list(adapter_parameters(model, name).values())
     trainable = [p for p in model.parameters() if p.requires_grad]
     if {id(p) for p in trainable} != {id(p) for p in params}:
         raise RuntimeError(f"adapters left parameters other than adapter {name!r} trainable")
-    metrics["mlm_before"] = evaluate_mlm(model, head, dev)
-    metrics["adapter_training"] = _fit(
-        model, head, params, batches, settings.max_steps, settings.lr, settings
-    )
-    metrics["mlm_after"] = evaluate_mlm(model, head, dev)
-    for p in params:
-        p.requires_grad_(False)
-    model.eval()
-    return TrainedLanguageAdapter(name, lang, translation, model, head, metrics)
+    return params

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from adaptxfer.strict_model import StrictModel
 
 
-class LanguageAdapterSettings(BaseModel):
+class LanguageAdapterSettings(StrictModel):
     """A MAD-X language adapter (Pfeiffer et al. 2020) and how it is trained.
 
     Defaults follow MAD-X where it says (seq_bn + NICE invertible adapter, reduction factor
     2 for both, ReLU, 15% masking); the step budget is sized for a CPU. Every field goes
     into the store key, so changing any of them trains a new adapter.
     """
-
-    model_config = ConfigDict(extra="forbid")
 
     reduction_factor: float = Field(2, gt=0, description="seq_bn bottleneck: hidden / factor")
     inv_adapter: Literal["nice", "glow"] = "nice"

@@ -1,0 +1,202 @@
+"""The one training loop: AdamW over parameter groups, linear warm-up and decay, gradient
+clipping, a fixed budget of optimiser steps. What is trained is the caller's choice: the
+loop takes a batch stream and a loss function (task training: :mod:`.task`; masked-LM
+training of MAD-X language adapters: :mod:`adaptxfer.language_adapters.training`).
+
+Extension seam: :class:`TrainCallback` objects are called when training starts, after
+every optimiser step (with a :class:`StepEvent`: step, loss, learning rates, examples,
+time) and when it ends; they see the :class:`TrainState` (optimiser, scheduler, step
+counter). Progress bars are one such callback (:mod:`.callbacks`).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import torch
+
+if TYPE_CHECKING:
+    from torch import nn
+
+Batch = dict[str, torch.Tensor]
+
+
+@dataclass(frozen=True)
+class LoopSettings:
+    """The optimisation schedule (task settings and language-adapter settings map onto it)."""
+
+    max_steps: int
+    warmup_ratio: float
+    max_grad_norm: float
+    weight_decay: float = 0.0
+    grad_accum: int = 1  # micro-batches per optimiser step
+    loss_every: int = 10  # steps averaged into one point of the loss curve
+
+
+@dataclass(frozen=True)
+class ParamGroup:
+    """Parameters trained at one learning rate (e.g. the adapter, and the head)."""
+
+    params: list[nn.Parameter]
+    lr: float
+
+
+@dataclass
+class TrainReport:
+    steps: int
+    examples: int
+    seconds: float
+    trainable_parameters: int
+    losses: list[float] = field(default_factory=list)
+
+    @property
+    def final_loss(self) -> float:
+        tail = self.losses[-5:]
+        return sum(tail) / len(tail) if tail else math.nan
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "steps": self.steps,
+            "examples": self.examples,
+            "seconds": round(self.seconds, 2),
+            "steps_per_second": round(self.steps / self.seconds, 3) if self.seconds > 0 else None,
+            "trainable_parameters": self.trainable_parameters,
+            "final_loss": round(self.final_loss, 4),
+            "loss_curve": [round(x, 4) for x in self.losses],
+        }
+
+
+@dataclass
+class TrainState:
+    """What the loop holds while it runs (callbacks may read it, e.g. to checkpoint)."""
+
+    settings: LoopSettings
+    optimizer: torch.optim.Optimizer
+    scheduler: Any  # torch.optim.lr_scheduler.LambdaLR
+    params: list[nn.Parameter]
+    report: TrainReport
+    step: int = 0
+    started: float = field(default_factory=time.perf_counter)
+
+
+@dataclass(frozen=True)
+class StepEvent:
+    """One finished optimiser step."""
+
+    step: int
+    max_steps: int
+    loss: float  # mean over this step's micro-batches
+    lrs: tuple[float, ...]  # each parameter group's learning rate for the next step
+    examples: int  # examples seen so far
+    seconds: float  # since training started
+
+    @property
+    def examples_per_second(self) -> float:
+        return self.examples / self.seconds if self.seconds > 0 else math.nan
+
+
+class TrainCallback:
+    """Hooks into :func:`fit`; override the ones you need."""
+
+    def on_train_start(self, state: TrainState) -> None:
+        """Before the first step."""
+
+    def on_step_end(self, state: TrainState, event: StepEvent) -> None:
+        """After every optimiser step."""
+
+    def on_train_end(self, state: TrainState) -> None:
+        """After the last step, or when training stops on an exception."""
+
+
+def autocast_for(device: torch.device):
+    """bf16 autocast on CUDA; full precision on CPU."""
+    if device.type == "cuda":
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    return torch.autocast("cpu", enabled=False)
+
+
+def fit(
+    groups: Sequence[ParamGroup],
+    batches: Iterator[Batch],
+    loss_of: Callable[[Batch], torch.Tensor],
+    settings: LoopSettings,
+    *,
+    device: torch.device,
+    modules: Sequence[nn.Module],
+    callbacks: Sequence[TrainCallback] = (),
+) -> TrainReport:
+    """Train ``groups`` for ``settings.max_steps`` optimiser steps on ``batches`` (moved to
+    ``device``), minimising ``loss_of(batch)``. ``modules`` are in train mode meanwhile and
+    in eval mode afterwards."""
+    from transformers import get_linear_schedule_with_warmup
+
+    groups = [g for g in groups if g.params]
+    if not groups:
+        raise RuntimeError("nothing to train: the composition left no parameter trainable")
+    params = [p for g in groups for p in g.params]
+    optimizer = torch.optim.AdamW(
+        [{"params": g.params, "lr": g.lr} for g in groups], weight_decay=settings.weight_decay
+    )
+    scheduler = get_linear_schedule_with_warmup(
+        optimizer, int(settings.warmup_ratio * settings.max_steps), settings.max_steps
+    )
+    report = TrainReport(0, 0, 0.0, trainable_parameters=sum(p.numel() for p in params))
+    state = TrainState(settings, optimizer, scheduler, params, report)
+    for module in modules:
+        module.train()
+    running: list[float] = []
+    try:
+        for callback in callbacks:
+            callback.on_train_start(state)
+        while state.step < settings.max_steps:
+            step_losses = _step(state, batches, loss_of, device)
+            running += step_losses
+            state.step += 1
+            report.steps = state.step
+            if state.step % settings.loss_every == 0 or state.step == settings.max_steps:
+                report.losses.append(sum(running) / len(running))
+                running.clear()
+            event = StepEvent(
+                step=state.step,
+                max_steps=settings.max_steps,
+                loss=sum(step_losses) / len(step_losses),
+                lrs=tuple(scheduler.get_last_lr()),
+                examples=report.examples,
+                seconds=time.perf_counter() - state.started,
+            )
+            for callback in callbacks:
+                callback.on_step_end(state, event)
+    finally:
+        for module in modules:
+            module.eval()
+        report.seconds = time.perf_counter() - state.started
+        for callback in callbacks:
+            callback.on_train_end(state)
+    return report
+
+
+def _step(
+    state: TrainState,
+    batches: Iterator[Batch],
+    loss_of: Callable[[Batch], torch.Tensor],
+    device: torch.device,
+) -> list[float]:
+    """One optimiser step over ``grad_accum`` micro-batches; their losses."""
+    accum = state.settings.grad_accum
+    losses = []
+    for _ in range(accum):
+        batch = {k: v.to(device) for k, v in next(batches).items()}
+        with autocast_for(device):
+            loss = loss_of(batch) / accum
+        loss.backward()
+        losses.append(loss.item() * accum)
+        state.report.examples += len(batch["input_ids"])
+    torch.nn.utils.clip_grad_norm_(state.params, state.settings.max_grad_norm)
+    state.optimizer.step()
+    state.scheduler.step()
+    state.optimizer.zero_grad(set_to_none=True)
+    return losses

@@ -1,0 +1,81 @@
+"""Task training: a task model (adapters + head) on a task's features, through the loop."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+import torch
+
+from adaptxfer.seeding import seed_everything
+from adaptxfer.training.callbacks import ProgressBar
+from adaptxfer.training.loop import Batch, LoopSettings, ParamGroup, TrainCallback, TrainReport, fit
+
+if TYPE_CHECKING:
+    from adaptxfer.tasks.kinds import TaskKind
+    from adaptxfer.tasks.model import TaskModel
+    from adaptxfer.training.settings import TrainSettings
+
+
+def train(
+    model: TaskModel,
+    kind: TaskKind,
+    features: Any,
+    tokenizer: Any,
+    settings: TrainSettings,
+    *,
+    seed: int,
+    description: str = "train",
+    callbacks: Sequence[TrainCallback] = (),
+) -> TrainReport:
+    """Train the parameters that require grad (the composition's trainable adapters; the
+    head at ``head_lr``) for ``settings.max_steps`` optimiser steps."""
+    seed_everything(seed)  # dropout
+    head = {id(p) for p in (model.head.parameters() if model.head is not None else [])}
+    params = [p for p in model.parameters() if p.requires_grad]
+    groups = [
+        ParamGroup([p for p in params if id(p) not in head], settings.lr),
+        ParamGroup([p for p in params if id(p) in head], settings.head_lr or settings.lr),
+    ]
+    schedule = ("max_steps", "warmup_ratio", "max_grad_norm", "weight_decay", "grad_accum")
+    loop = LoopSettings(**settings.model_dump(include=set(schedule)))
+    return fit(
+        groups,
+        _forever(_loader(kind, features, tokenizer, settings, seed)),
+        lambda batch: kind.loss(kind.logits(model, batch), batch),
+        loop,
+        device=model.device,
+        modules=[model],
+        callbacks=[ProgressBar(description), *callbacks],
+    )
+
+
+def _loader(
+    kind: TaskKind, features: Any, tokenizer: Any, settings: TrainSettings, seed: int
+) -> torch.utils.data.DataLoader:
+    """Shuffled batches; with ``group_by_length`` each batch holds examples of similar
+    length (transformers' length-grouped sampler), which roughly halves padding on CPU."""
+    from transformers.trainer_pt_utils import LengthGroupedSampler
+
+    from adaptxfer.tasks.kinds.base import token_count
+
+    generator = torch.Generator().manual_seed(seed)
+    rows = features.with_format(None)
+    sampler = None
+    if settings.group_by_length:
+        lengths = [token_count(ids) for ids in rows["input_ids"]]
+        sampler = LengthGroupedSampler(settings.batch_size, lengths=lengths, generator=generator)
+    return torch.utils.data.DataLoader(
+        rows,
+        batch_size=settings.batch_size,
+        shuffle=sampler is None,
+        sampler=sampler,
+        collate_fn=kind.collator(tokenizer),
+        generator=None if sampler else generator,
+        drop_last=len(features) > settings.batch_size,
+    )
+
+
+def _forever(loader: torch.utils.data.DataLoader) -> Iterator[Batch]:
+    while True:
+        yield from loader
