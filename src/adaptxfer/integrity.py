@@ -27,8 +27,9 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from adaptxfer.cache import atomic_write_text
+from adaptxfer.output_dirs import INTEGRITY_RECORD
 
-RECORD = "integrity.json"
+RECORD = INTEGRITY_RECORD
 FORMAT = "adaptxfer/integrity-v1"
 _CHUNK = 1 << 22
 

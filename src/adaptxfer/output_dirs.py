@@ -14,7 +14,6 @@ import re
 from pathlib import Path
 
 from adaptxfer.errors import UserError
-from adaptxfer.integrity import RECORD
 
 RESULTS_JSON = "results.json"
 GRID_JSON = "grid.json"
@@ -22,6 +21,7 @@ GRID_LOCK = ".grid.lock"  # held by the `adaptxfer grid` driving a grid dir
 RUN_LOG = "run.log"  # other libraries' messages, in full (adaptxfer.run_log)
 FAILED_RUN_LOG = "run.failed.log"  # a failed --overwrite's log, beside the earlier run
 LOG_HEADER = "# adaptxfer log"  # the first line of every log adaptxfer writes
+INTEGRITY_RECORD = "integrity.json"  # a complete folder's record (adaptxfer.integrity)
 # Everything `adaptxfer run` writes into a run dir.
 RUN_ENTRIES = frozenset(
     {
@@ -32,7 +32,7 @@ RUN_ENTRIES = frozenset(
         "artifacts",
         RUN_LOG,
         FAILED_RUN_LOG,
-        RECORD,
+        INTEGRITY_RECORD,
     }
 )
 
