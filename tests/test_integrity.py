@@ -12,7 +12,13 @@ from pathlib import Path
 import pytest
 
 from adaptxfer import integrity
-from adaptxfer.artifacts import Manifest, adapter_entries, load_artifact, save_artifact
+from adaptxfer.artifacts import (
+    Manifest,
+    adapter_entries,
+    describe_composition,
+    load_artifact,
+    save_artifact,
+)
 from adaptxfer.backbones import load_backbone
 from adaptxfer.compose.assemble import Assembly
 from adaptxfer.errors import UserError
@@ -28,7 +34,7 @@ def save_tiny_artifact(out: Path) -> None:
     """A real artifact: a LoRA adapter and a head on the tiny random XLM-R."""
     backbone = load_backbone(str(make_tiny_backbone()))
     assembly = Assembly.create(backbone, "peft")
-    assembly.backend.add("adapter", MethodConfig())
+    assembly.backend.add("adapter", MethodConfig(), seed=0)
     manifest = Manifest(
         backbone=str(make_tiny_backbone()),
         quantization="none",
@@ -36,7 +42,7 @@ def save_tiny_artifact(out: Path) -> None:
         kind="classification",
         library="peft",
         adapters=adapter_entries(assembly),
-        composition=assembly.describe(),
+        composition=describe_composition(assembly),
         head=HEAD,
     )
     save_artifact(out, assembly, build_head(HEAD), manifest)
