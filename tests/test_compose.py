@@ -56,6 +56,19 @@ FEW_STEPS = TrainSettings(max_steps=2, batch_size=8, max_length=48, lr=1e-2, war
 TINY_VERSION = "tiny-xlmr-2x64-v1"
 
 
+# The tiny test encoders' shape (XLM-R ids: <s> 0, <pad> 1, </s> 2).
+TINY_SHAPE = {
+    "hidden_size": 64,
+    "num_hidden_layers": 2,
+    "num_attention_heads": 4,
+    "intermediate_size": 128,
+    "max_position_embeddings": 130,
+    "pad_token_id": 1,
+    "bos_token_id": 0,
+    "eos_token_id": 2,
+}
+
+
 def make_tiny_backbone() -> Path:
     """A randomly initialised (seed 0) 2-layer XLM-R with the default backbone's tokenizer,
     built once into the cache (a folder that load_backbone reads like any local model)."""
@@ -71,17 +84,7 @@ def make_tiny_backbone() -> Path:
     tokenizer = AutoTokenizer.from_pretrained(
         str(e5_small_dir()), use_fast=True, fix_mistral_regex=False
     )
-    config = XLMRobertaConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        intermediate_size=128,
-        max_position_embeddings=130,
-        pad_token_id=1,
-        bos_token_id=0,
-        eos_token_id=2,
-    )
+    config = XLMRobertaConfig(vocab_size=len(tokenizer), **TINY_SHAPE)
     torch.manual_seed(0)
     with atomic_dir(folder) as tmp:
         XLMRobertaModel(config, add_pooling_layer=False).save_pretrained(str(tmp))

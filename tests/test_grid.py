@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from adaptxfer.errors import RecipeError
+from adaptxfer.errors import RecipeError, UserError
 from adaptxfer.grid import load_grid, run_grid
 from adaptxfer.store import AdapterStore
 
@@ -79,6 +79,60 @@ def test_orders_are_expanded(tmp_path: Path) -> None:
     ]
 
 
+def test_set_overrides_reach_every_cell_and_the_grids_own_axes() -> None:
+    """The issue's command: one seed, 5 intermediate steps, in every cell; recipe keys set
+    on the command line win over the grid's per-entry settings."""
+    sets = [
+        "seeds=[0]",
+        "intermediate.train.max_steps=5",
+        "target.train.max_steps=3",
+        "eval.max_examples=7",
+        "backbone=xlm-roberta-base",
+        "composition.merge.density=0.3",
+    ]
+    grid = load_grid(ROOT / "recipes/grids/bible-small.yaml", ROOT / "runs/unused", sets)
+    assert len(grid.cells) == 8  # para-x: 1 + 2 x 2, tatoeba: 1 + 2 x 1; one seed
+    assert {c.recipe.seeds == [0] for c in grid.cells} == {True}
+    assert {c.recipe.backbone for c in grid.cells} == {"xlm-roberta-base"}
+    assert {c.recipe.eval.max_examples for c in grid.cells} == {7}  # over the grid's `set`
+    assert {c.recipe.composition.merge.density for c in grid.cells} == {0.3}
+    inter = [c for c in grid.cells if c.recipe.intermediate.tasks]
+    assert {c.recipe.phase_train("intermediate").max_steps for c in inter} == {5}
+    assert {c.recipe.phase_train("target").max_steps for c in grid.cells} == {3}
+    assert len(grid.intermediate_jobs()) == 1  # both budgets are now one adapter
+    assert grid.overrides == tuple(sets)
+
+
+@pytest.mark.parametrize(
+    ("override", "needles"),
+    [
+        ("intermediate.tasks=[mnli]", ["intermediate.tasks", "'intermediates' axis"]),
+        ("target=xnli", ["--set target", "'targets' axis"]),
+        ("composition=stack", ["--set composition", "'compositions' axis"]),
+        ("set.train.max_steps=5", ["train.max_steps=5", "every cell"]),
+        ("seeds=[0,0]", ["seeds", "distinct", "after --set seeds=[0,0]"]),
+        ("trian.lr=1", ["trian", "unknown key", "after --set trian.lr=1"]),
+    ],
+)
+def test_set_overrides_that_cannot_apply_are_errors(override: str, needles: list[str]) -> None:
+    with pytest.raises(RecipeError) as info:
+        load_grid(ROOT / "recipes/grids/bible-small.yaml", ROOT / "runs/unused", [override])
+    for needle in needles:
+        assert needle in str(info.value), f"{needle!r} not in {info.value}"
+
+
+def test_grid_dry_run_from_the_cli_applies_set(tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "adaptxfer.cli", "grid", "recipes/grids/bible-small.yaml"]
+    command += ["--set", "seeds=[0]", "--set", "intermediate.train.max_steps=5", "--dry-run"]
+    done = subprocess.run(
+        [*command, "-o", str(tmp_path / "out")], cwd=ROOT, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert "8 cells, 1 intermediate adapters" in done.stderr  # the title (piped output)
+    rows = done.stdout.splitlines()[1:]
+    assert len(rows) == 8 and all("seed0" in row and " to_run " in row for row in rows)
+
+
 @pytest.mark.parametrize(
     ("body", "needles"),
     [
@@ -124,10 +178,41 @@ def test_small_grid_trains_each_intermediate_once_and_resumes(tmp_path: Path) ->
     assert len(store.trainings()) == 1
     assert {p: p.stat().st_mtime_ns for p in results} == mtimes
 
+    # A finished cell whose results.json is damaged is run again, with a notice.
+    damaged = results[0]
+    damaged.write_bytes(b"\xff\xfe{ not json")
+    logs: list[str] = []
+    third = run_grid(load_grid(grid.path, out), out, log=logs.append)
+    cell = str(damaged.parent.relative_to(out / "cells"))
+    assert third.ran == [cell] and len(third.skipped) == 1
+    assert any(f"{cell}: damaged (results.json has" in line for line in logs), logs
+    assert any(line.endswith("runs again") for line in logs), logs
+    assert json.loads(damaged.read_text())["labels"]["cell"] == cell
+    assert len(store.trainings()) == 1
+
+    # Other settings on a finished grid dir: refused before anything runs.
+    with pytest.raises(UserError, match="run with other settings") as info:
+        run_grid(load_grid(grid.path, out, ["target.train.max_steps=3"]), out, log=print)
+    assert "target.train.max_steps: 2 then, 3 now" in str(info.value)
+
+
+def test_a_results_json_of_the_wrong_shape_is_not_a_finished_run(tmp_path: Path) -> None:
+    from adaptxfer.results import FORMAT, load_finished_run
+
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "results.json").write_text(json.dumps({"format": FORMAT, "outcomes": 3}))
+    with pytest.raises(UserError, match=r"^damaged results file \(TypeError"):
+        load_finished_run(run)
+    (run / "results.json").write_bytes(b"\xff\xfe")
+    with pytest.raises(UserError, match=r"^unreadable results file"):
+        load_finished_run(run)
+
 
 def test_failed_intermediate_is_reported_for_each_cell_that_needs_it(tmp_path: Path) -> None:
     """An intermediate whose data is missing fails once; both cells that need it are
     reported failed with that cause, neither leaves a results.json, the driver goes on."""
+    (tmp_path / "no-data").mkdir()  # exists, but holds no mnli files (and no Hub offline)
     body = f"set: {{data_dir: {tmp_path / 'no-data'}}}\n"
     body += "intermediates: [mnli]\ntargets: [bible-tatoeba, bible-para-x]\n"
     body += "languages: [de]\nseeds: [0]\nbaseline: false\n"
@@ -187,6 +272,7 @@ def test_ray_engine_on_a_local_instance(tmp_path: Path) -> None:
     """Baseline + one intermediate run; an intermediate without data (mnli) fails in the
     training phase and its cell is reported, not run."""
     ray = pytest.importorskip("ray")
+    (tmp_path / "no-data").mkdir()  # exists, but holds no mnli files (and no Hub offline)
     body = f"set: {{data_dir: {tmp_path / 'no-data'}}}\n"
     body += "intermediates: [bible-para-en, mnli]\ntargets: [bible-tatoeba]\n"
     body += "languages: [de, fr]\nseeds: [0]\n"

@@ -198,3 +198,25 @@ def test_bad_override_syntax(tmp_path: Path) -> None:
         load_recipe(write(tmp_path, GOOD), ["train.max_steps"])
     with pytest.raises(RecipeError, match="is a value, not a section"):
         load_recipe(write(tmp_path, GOOD), ["backbone.name=x"])
+
+
+def test_a_recipe_that_is_not_utf8_names_the_file_and_line(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from adaptxfer.grid import load_grid
+
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes(b"target: bible-para-x\ndescription: caf\xe9 au lait\n")
+    with pytest.raises(RecipeError, match=r"latin1\.yaml:2: not UTF-8 text \(byte 0xe9"):
+        load_recipe(path)
+    with pytest.raises(RecipeError, match=r"latin1\.yaml:2: not UTF-8 text"):
+        load_grid(path, tmp_path / "out")
+    done = subprocess.run(
+        [sys.executable, "-m", "adaptxfer.cli", "run", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2
+    assert "latin1.yaml:2: not UTF-8 text" in done.stderr and "Traceback" not in done.stderr

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from adaptxfer.errors import MissingAssetError
+from adaptxfer.errors import DataError, MissingAssetError
 from adaptxfer.tasks import languages as L
 from adaptxfer.tasks.catalog.intermediate import gsm8k_choice_set, gsm8k_final_answer
 from adaptxfer.tasks.catalog.xtreme import sentence_spans
@@ -211,7 +211,7 @@ def test_conllu_keeps_surface_tokens_with_the_first_words_tag(tmp_path):
     path.write_text(CONLLU, encoding="utf-8")
     assert read_conllu(path)["upos"] == [["ADP", "NOUN"], ["INTJ"]]
     path.write_text("1\tbroken line\n", encoding="utf-8")
-    with pytest.raises(MissingAssetError, match=r"x\.conllu:1"):
+    with pytest.raises(DataError, match=r"x\.conllu:1"):
         read_conllu(path)
 
 

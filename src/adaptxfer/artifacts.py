@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from adaptxfer import __version__
+from adaptxfer import __version__, integrity
 from adaptxfer.cache import atomic_dir
 from adaptxfer.errors import UserError
 
@@ -181,6 +181,9 @@ def load_artifact(directory: str | Path, device: str | None = None) -> LoadedArt
 
     directory = Path(directory)
     manifest = Manifest.read(directory)
+    problem = integrity.check(directory)
+    if problem is not None:
+        raise UserError(f"artifact {directory} is damaged ({problem}); train it again")
     backbone = load_backbone(manifest.backbone, quantization=manifest.quantization, device=device)
     assembly = Assembly.create(backbone, manifest.library)
     for entry in manifest.adapters:

@@ -28,6 +28,23 @@ def _usual_mode(path: Path, mode: int) -> None:
     os.chmod(path, mode & ~_umask())
 
 
+def _usual_modes(folder: Path) -> None:
+    """Give everything under ``folder`` the modes a plain mkdir/open would have.
+
+    Libraries write privately: safetensors (and so peft's and adapters' savers) creates
+    weight files 0600, ``tempfile`` folders are 0700. A shared store or cache must be
+    readable by whoever the user's umask lets read it, like every other file.
+    """
+    umask = _umask()
+    for root, dirs, files in os.walk(folder):
+        for name in dirs:
+            os.chmod(os.path.join(root, name), 0o777 & ~umask)
+        for name in files:
+            path = os.path.join(root, name)
+            if not os.path.islink(path):
+                os.chmod(path, 0o666 & ~umask)
+
+
 def cache_dir() -> Path:
     """The root cache folder: ``$ADAPTXFER_CACHE`` or ``~/.cache/adaptxfer``."""
     root = os.environ.get(CACHE_ENV)
@@ -41,7 +58,8 @@ def atomic_dir(final: Path) -> Iterator[Path]:
     """Yield a temporary folder that becomes ``final`` only if the block succeeds.
 
     An existing ``final`` is replaced only after the new content is complete, so an
-    earlier result is never lost to a failed rewrite.
+    earlier result is never lost to a failed rewrite. Everything in it gets the modes the
+    umask gives (see :func:`_usual_modes`).
     """
     final = Path(final)
     final.parent.mkdir(parents=True, exist_ok=True)
@@ -49,6 +67,7 @@ def atomic_dir(final: Path) -> Iterator[Path]:
     _usual_mode(tmp, 0o777)
     try:
         yield tmp
+        _usual_modes(tmp)
         if final.exists():
             old = final.with_name(f".{final.name}.old-{os.getpid()}")
             final.rename(old)

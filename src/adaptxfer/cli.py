@@ -87,7 +87,7 @@ def cmd_grid(args: argparse.Namespace) -> int:
 
         grid = load_grid(args.grid, out, args.set or [])
         jobs = grid.intermediate_jobs()
-        rows = [[c.id, "finished" if c.finished else "to_run", str(c.dir)] for c in grid.cells]
+        rows = [[c.id, str(c.status()), str(c.dir)] for c in grid.cells]
         title = f"grid {grid.name}: {len(grid.cells)} cells, {len(jobs)} intermediate adapters"
         show(Listing(title, ["cell", "status", "run_dir"], rows), args.format)
         return EXIT_OK

@@ -29,6 +29,11 @@ class MissingAssetError(UserError):
     """A model, dataset or package that a run needs is not available offline."""
 
 
+class DataError(UserError):
+    """A data file (a local split) is unreadable or a row does not fit its task: the
+    message names the file, line and field, and what was expected."""
+
+
 class UnsupportedError(UserError):
     """A combination the installed libraries or hardware cannot run (named in the message)."""
 

@@ -32,6 +32,7 @@ from adaptxfer.methods import backend_library
 from adaptxfer.progress import progress_bar
 from adaptxfer.recipes.schema import Recipe
 from adaptxfer.store import AdapterStore
+from adaptxfer.tasks import skips
 from adaptxfer.tasks.kinds import get_kind
 from adaptxfer.tasks.loading import load_split
 from adaptxfer.tasks.model import TaskModel
@@ -98,25 +99,29 @@ def _train_intermediate(
     name = assembly.backend.adapter_names()[0]
     assembly.train_alone(name)
     settings = recipe.phase_train("intermediate")
-    model, report = _train_head_and_adapter(
-        recipe, task, assembly, settings, seed, f"{task.name} (intermediate)"
-    )
-    dev = evaluate_language(
-        recipe,
-        task,
-        model,
-        backbone.tokenizer,
-        "en",
-        split="dev",
-        max_examples=settings.dev_examples,
-    )
+    with skips.collecting() as skipped:
+        model, report = _train_head_and_adapter(
+            recipe, task, assembly, settings, seed, f"{task.name} (intermediate)"
+        )
+        dev = evaluate_language(
+            recipe,
+            task,
+            model,
+            backbone.tokenizer,
+            "en",
+            split="dev",
+            max_examples=settings.dev_examples,
+        )
+    metrics = {"dev": dev, "train": report.to_dict()}
+    if skipped:
+        metrics["skipped"] = [s.to_dict() for s in skipped]
     save_model(
         out,
         recipe,
         task,
         assembly,
         model,
-        metrics={"dev": dev, "train": report.to_dict()},
+        metrics=metrics,
         provenance={"chain": list(chain), "seed": seed},
     )
 

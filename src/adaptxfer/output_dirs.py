@@ -21,9 +21,19 @@ GRID_LOCK = ".grid.lock"  # held by the `adaptxfer grid` driving a grid dir
 RUN_LOG = "run.log"  # other libraries' messages, in full (adaptxfer.run_log)
 FAILED_RUN_LOG = "run.failed.log"  # a failed --overwrite's log, beside the earlier run
 LOG_HEADER = "# adaptxfer log"  # the first line of every log adaptxfer writes
+INTEGRITY_RECORD = "integrity.json"  # a complete folder's record (adaptxfer.integrity)
 # Everything `adaptxfer run` writes into a run dir.
 RUN_ENTRIES = frozenset(
-    {RESULTS_JSON, "results.md", "recipe.yaml", "store", "artifacts", RUN_LOG, FAILED_RUN_LOG}
+    {
+        RESULTS_JSON,
+        "results.md",
+        "recipe.yaml",
+        "store",
+        "artifacts",
+        RUN_LOG,
+        FAILED_RUN_LOG,
+        INTEGRITY_RECORD,
+    }
 )
 
 

@@ -81,6 +81,7 @@ class RunResult:
     seconds: float = 0.0
     recipe_file: str | None = None
     labels: dict[str, str] = field(default_factory=dict)
+    skipped: list[dict[str, Any]] = field(default_factory=list)  # see adaptxfer.tasks.skips
     scoring: dict[str, Any] = field(default_factory=dict)
     format: str = FORMAT
 
@@ -139,12 +140,17 @@ class RunResult:
 
         try:
             data = json.loads(Path(path).read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as err:
+        except (OSError, ValueError) as err:  # ValueError: bad JSON or bad UTF-8
             raise UserError(f"{path}: unreadable results file ({err})") from None
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             raise UserError(f"{path}: not an adaptxfer results file (format {FORMAT!r})")
         data.pop("summary", None)
-        return cls(**data)
+        try:
+            result = cls(**data)
+            result.summary()  # every outcome has the scores the tables read
+        except (TypeError, KeyError, AttributeError, ValueError) as err:
+            raise UserError(f"{path}: damaged results file ({type(err).__name__}: {err})") from None
+        return result
 
     def floor(self) -> tuple[str, dict[str, float]]:
         """The floor the scores were reported with (``"majority"`` or ``"chance"``, see
@@ -249,6 +255,13 @@ class RunResult:
         inter = _intermediate_lines(self.outcomes)
         if inter:
             lines += ["", "Intermediate adapters (English dev):", "", *inter]
+        if self.skipped:
+            lines += ["", "Rows left out (counted, by convention):", ""]
+            lines += [
+                f"- {s['task']} ({s['lang']}, {s['split']}): {s['count']} of {s['total']}: "
+                f"{s['reason']} ({s['source']})"
+                for s in self.skipped
+            ]
         env = self.environment
         lines += [
             "",
@@ -323,3 +336,20 @@ def _commit() -> str:
         return out.stdout.strip() or "-"
     except (OSError, subprocess.SubprocessError):
         return "-"
+
+
+def load_finished_run(run_dir: Path) -> RunResult:
+    """A finished run's results, after checking the run dir against its integrity record;
+    a UserError says what is damaged."""
+    from adaptxfer import integrity
+    from adaptxfer.errors import UserError
+    from adaptxfer.output_dirs import RESULTS_JSON
+
+    problem = integrity.check(run_dir)
+    if problem is not None:
+        raise UserError(problem)
+    path = Path(run_dir) / RESULTS_JSON
+    try:
+        return RunResult.from_file(path)
+    except UserError as err:
+        raise UserError(str(err).removeprefix(f"{path}: ")) from None

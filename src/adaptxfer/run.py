@@ -13,20 +13,30 @@ from pathlib import Path
 
 import yaml
 
+from adaptxfer import integrity
 from adaptxfer.arms import arms_of
 from adaptxfer.cache import atomic_dir
 from adaptxfer.experiment import fetch_shared_intermediates, run_arm
 from adaptxfer.metrics import get_metric
-from adaptxfer.output_dirs import RESULTS_JSON, claim_run_dir, safe_name
+from adaptxfer.output_dirs import (
+    FAILED_RUN_LOG,
+    RESULTS_JSON,
+    RUN_LOG,
+    claim_run_dir,
+    safe_name,
+)
+from adaptxfer.preflight import check_before_training
 from adaptxfer.recipes.schema import Recipe
 from adaptxfer.results import RunResult, environment
 from adaptxfer.run_log import run_log
 from adaptxfer.store import AdapterStore
+from adaptxfer.tasks import skips
 from adaptxfer.tasks.kinds import get_kind
 from adaptxfer.tasks.registry import get_task
 from adaptxfer.tasks.spec import TaskSpec
 
 RESULTS_MD = "results.md"
+STORE_DIR = "store"  # a run's own store (without --store); its entries carry own records
 
 
 def default_output_dir(recipe: Recipe) -> Path:
@@ -59,10 +69,23 @@ def run_recipe(
     output_dir = claim_run_dir(
         Path(output_dir) if output_dir else default_output_dir(recipe), overwrite
     )
+    with skips.collecting() as skipped:
+        check_before_training(recipe)
+        return _run(recipe, output_dir, store_dir, recipe_file, labels, skipped)
+
+
+def _run(
+    recipe: Recipe,
+    output_dir: Path,
+    store_dir: Path | None,
+    recipe_file: str | None,
+    labels: dict[str, str] | None,
+    skipped: list[skips.Skipped],
+) -> tuple[RunResult, Path]:
     target = get_task(recipe.target.task)
     started = time.perf_counter()
     with atomic_dir(output_dir) as tmp, run_log(tmp, output_dir):
-        store = AdapterStore(store_dir or tmp / "store")
+        store = AdapterStore(store_dir or tmp / STORE_DIR)
         recipe = fetch_shared_intermediates(recipe, store)
         outcomes = []
         for seed in recipe.seeds:
@@ -87,10 +110,12 @@ def run_recipe(
             outcomes=outcomes,
             environment=environment(default_device()),
             seconds=round(time.perf_counter() - started, 1),
+            skipped=[s.to_dict() for s in skipped],
         )
         (tmp / "recipe.yaml").write_text(
             yaml.safe_dump(result.recipe, sort_keys=False), encoding="utf-8"
         )
         (tmp / RESULTS_MD).write_text(result.markdown(), encoding="utf-8")
         (tmp / RESULTS_JSON).write_text(result.to_json(), encoding="utf-8")
+        integrity.write_record(tmp, exclude=[STORE_DIR, RUN_LOG, FAILED_RUN_LOG])
     return result, output_dir

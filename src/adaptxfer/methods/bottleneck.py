@@ -8,6 +8,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from adaptxfer.errors import UnsupportedError
 from adaptxfer.methods.backend import (
     FUSION,
     AdapterBackend,
@@ -41,6 +42,11 @@ class AdaptersBackend(AdapterBackend, Fusing, HoldsLanguageAdapters):
     def __init__(self, model: nn.Module) -> None:
         import adapters
 
+        from adaptxfer.methods.support import adapters_library_problem
+
+        problem = adapters_library_problem(getattr(model.config, "model_type", None))
+        if problem is not None:
+            raise UnsupportedError(problem)
         super().__init__(model)
         adapters.init(model)
         self._languages: list[str] = []

@@ -254,7 +254,7 @@ def differences(root: Path) -> list[str]:
         path = root / rel
         if not path.exists():
             found.append(f"{path}: missing")
-        elif path.read_text(encoding="utf-8") != text:
+        elif path.read_bytes() != text.encode("utf-8"):
             found.append(f"{path}: differs from the generator")
     return found
 
@@ -265,7 +265,7 @@ def write(root: Path) -> list[Path]:
     written = []
     for rel, text in generate().items():
         path = root / rel
-        if not path.exists() or path.read_text(encoding="utf-8") != text:
+        if not path.exists() or path.read_bytes() != text.encode("utf-8"):
             atomic_write_text(path, text)
             written.append(path)
     return written

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from adaptxfer.errors import RecipeError
 from adaptxfer.recipes.schema import Recipe
 from adaptxfer.recipes.short_forms import SHORT_FORMS
+from adaptxfer.text_files import read_utf8
 
 
 def read_yaml(path: Path) -> tuple[dict[str, Any], yaml.Node | None]:
@@ -25,7 +26,7 @@ def read_yaml(path: Path) -> tuple[dict[str, Any], yaml.Node | None]:
         raise RecipeError(f"{path}: recipe file not found")
     if path.is_dir():
         raise RecipeError(f"{path}: is a directory, expected a recipe .yaml file")
-    text = path.read_text(encoding="utf-8")
+    text = read_utf8(path, RecipeError)
     try:
         node = yaml.compose(text)
         data = yaml.safe_load(text)
@@ -198,7 +199,7 @@ def list_recipes(root: Path) -> list[RecipeEntry]:
         if rel.parts[0] == GRIDS_FOLDER:
             continue
         try:  # a plain parse is enough here (read_yaml also builds the node tree)
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            data = yaml.safe_load(read_utf8(path, RecipeError))
         except yaml.YAMLError:
             data = None
         if not isinstance(data, dict):

@@ -84,6 +84,7 @@ class Recipe(StrictModel):
             *found,
             *self._language_problems(tasks[self.target.task]),
             *self._train_problems(),
+            *self._method_problems(),
             *self._composition_problems(tasks[self.target.task]),
             *self._from_hub_problems(),
         ]
@@ -131,6 +132,14 @@ class Recipe(StrictModel):
                 except ValueError as err:
                     found.append(((phase, "train"), str(err).splitlines()[-1].strip()))
         return found
+
+    def _method_problems(self) -> list[Problem]:
+        """The method on this backbone (e.g. bottleneck adapters on XLM-R XL)."""
+        from adaptxfer.backbones.registry import model_type_of
+        from adaptxfer.methods.support import method_backbone_problem
+
+        problem = method_backbone_problem(self.method, model_type_of(self.backbone))
+        return [] if problem is None else [(("method", "name"), problem)]
 
     def _composition_problems(self, target: TaskSpec) -> list[Problem]:
         """The composition's own rules (:meth:`Composition.problem`), for this method,

@@ -9,20 +9,30 @@ nodes (``8.1``) are skipped, so the tokens are the words a reader sees.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
-from adaptxfer.errors import MissingAssetError
+from adaptxfer.errors import DataError
+from adaptxfer.tasks.local_files import LINE
+from adaptxfer.text_files import read_utf8
 
 COLUMNS = 10
 
 
+WORD_ID = re.compile(r"^[1-9]\d*$")
+RANGE_ID = re.compile(r"^([1-9]\d*)-([1-9]\d*)$")
+EMPTY_NODE_ID = re.compile(r"^\d+\.[1-9]\d*$")
+
+
 def parse_conllu(text: str, source: str = "<string>") -> list[dict[str, Any]]:
-    """Sentences as ``{"tokens", "pos_tags", "upos", "xpos"}`` dicts."""
+    """Sentences as ``{"tokens", "pos_tags", "upos", "xpos", LINE}`` dicts (``LINE``: the
+    line of the sentence's first word, for messages about it)."""
     sentences: list[dict[str, Any]] = []
     tokens: list[str] = []
     upos: list[str] = []
     xpos: list[str] = []
+    first_line = 0
     covered_until = 0  # last word id inside the current multiword token
 
     def close() -> None:
@@ -33,6 +43,7 @@ def parse_conllu(text: str, source: str = "<string>") -> list[dict[str, Any]]:
                     "pos_tags": list(upos),
                     "upos": list(upos),
                     "xpos": list(xpos),
+                    LINE: first_line,
                 }
             )
         tokens.clear()
@@ -49,18 +60,31 @@ def parse_conllu(text: str, source: str = "<string>") -> list[dict[str, Any]]:
             continue
         cols = line.split("\t")
         if len(cols) != COLUMNS:
-            raise MissingAssetError(
+            raise DataError(
                 f"{source}:{number}: a CoNLL-U word line has {COLUMNS} tab-separated columns, "
                 f"found {len(cols)}"
             )
         word_id, form, _lemma, tag, xtag = cols[:5]
-        if "." in word_id:
+        if not tokens:
+            first_line = number
+        if EMPTY_NODE_ID.match(word_id):
             continue
-        if "-" in word_id:
+        span = RANGE_ID.match(word_id)
+        if span is None and not WORD_ID.match(word_id):
+            raise DataError(
+                f"{source}:{number}: column 1 (ID) is {word_id!r}; expected a word index "
+                "(1, 2, ...), a multiword range (1-2) or an empty node (1.1)"
+            )
+        if span is not None:
+            if int(span.group(2)) <= int(span.group(1)):
+                raise DataError(
+                    f"{source}:{number}: column 1 (ID) is the range {word_id!r}; a multiword "
+                    "range runs from a word to a later one (e.g. 3-4)"
+                )
             tokens.append(form)
             upos.append("")  # filled in by the first word of the range
             xpos.append("")
-            covered_until = int(word_id.split("-", 1)[1])
+            covered_until = int(span.group(2))
             continue
         if int(word_id) <= covered_until:
             if upos and upos[-1] == "":
@@ -74,14 +98,19 @@ def parse_conllu(text: str, source: str = "<string>") -> list[dict[str, Any]]:
 
 
 def read_conllu(path: str | Path) -> Any:
-    """Read one CoNLL-U file into a ``datasets.Dataset``."""
+    """Read one CoNLL-U file into a ``datasets.Dataset`` (with each sentence's ``LINE``)."""
     import datasets
 
     path = Path(path)
-    rows = parse_conllu(path.read_text(encoding="utf-8"), source=str(path))
+    rows = parse_conllu(read_utf8(path, DataError), source=str(path))
     if not rows:
-        raise MissingAssetError(f"{path}: no sentences found (expected CoNLL-U word lines)")
+        raise DataError(f"{path}: no sentences found (expected CoNLL-U word lines)")
     features = datasets.Features(
-        {name: datasets.Sequence(datasets.Value("string")) for name in rows[0]}
+        {
+            name: datasets.Value("int64")
+            if name == LINE
+            else datasets.Sequence(datasets.Value("string"))
+            for name in rows[0]
+        }
     )
     return datasets.Dataset.from_list(rows, features=features)

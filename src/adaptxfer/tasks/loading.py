@@ -17,7 +17,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from adaptxfer.errors import MissingAssetError, UnknownNameError
+from adaptxfer.errors import DataError, MissingAssetError, UnknownNameError
+from adaptxfer.tasks.local_files import LINE
 from adaptxfer.tasks.spec import (
     SPLITS,
     BuiltSource,
@@ -26,8 +27,13 @@ from adaptxfer.tasks.spec import (
     LocalSource,
     TaskSpec,
 )
+from adaptxfer.tasks.validation import Origin
 
 DATA_DIR_ENV = "ADAPTXFER_DATA"
+DATA_DIR_HINT = (
+    f"set `data_dir: DIR` in the recipe (or --set data_dir=DIR), or the environment "
+    f"variable {DATA_DIR_ENV}"
+)
 
 
 def local_split_path(
@@ -100,15 +106,53 @@ def _load_source(
     part_name: str | None,
 ) -> Any:
     """One source (or one part of a combined source), read and made canonical."""
-    root = Path(data_dir) if data_dir is not None else Path("<data_dir>")
-    path = local_split_path(task, lang, split, root, part=part_name, source=source)
+    path = local_path(task, source, lang, split, data_dir, part_name)
     if data_dir is not None and path.exists():
         raw = _read_local(source, path)
+        origin = Origin(task.name, lang, split, str(path), local=True)
     elif isinstance(source, LocalSource):
         raw = _missing_local(task, source, lang, split, path, data_dir is not None)
     else:
         raw = _read_hub(task, source, lang, split, local_hint=path)
-    return to_canonical(task, source, raw, lang)
+        hub = f"Hub dataset {source.path}" + (f" ({source.config})" if source.config else "")
+        origin = Origin(task.name, lang, split, hub.format(lang=source.hub_lang(lang)), False)
+    return to_canonical(task, source, raw, lang, origin)
+
+
+def local_path(
+    task: TaskSpec,
+    source: HubSource | LocalSource,
+    lang: str,
+    split: str,
+    data_dir: str | Path | None,
+    part_name: str | None = None,
+) -> Path:
+    root = Path(data_dir) if data_dir is not None else Path("<data_dir>")
+    return local_split_path(task, lang, split, root, part=part_name, source=source)
+
+
+def local_files(task: TaskSpec, lang: str, split: str, data_dir: str | Path | None) -> list[Path]:
+    """The local files :func:`load_split` would read for this split (none when it reads
+    the Hub or builds the data itself); a local-only source's missing file is an error."""
+    source = task.source
+    if isinstance(source, BuiltSource):
+        return []
+    if isinstance(source, CombinedSource):
+        parts = source.serving(lang, split)
+        named = len(parts) > 1
+        candidates = [
+            (part, local_path(task, part, lang, split, data_dir, name if named else None))
+            for name, part in parts.items()
+        ]
+    else:
+        candidates = [(source, local_path(task, source, lang, split, data_dir))]
+    found = []
+    for part, path in candidates:
+        if data_dir is not None and path.exists():
+            found.append(path)
+        elif isinstance(part, LocalSource):
+            _missing_local(task, part, lang, split, path, data_dir is not None)
+    return found
 
 
 def _missing_local(
@@ -118,7 +162,7 @@ def _missing_local(
         raise MissingAssetError(
             f"task {task.name!r} has no {split!r} split (it has: {', '.join(source.splits)})"
         )
-    how = "" if has_dir else f" (pass --data-dir or set ${DATA_DIR_ENV})"
+    how = "" if has_dir else f" ({DATA_DIR_HINT})"
     raise MissingAssetError(
         f"task {task.name!r} ({lang}, {split}) needs a local file at {path}{how}; "
         f"it is not on the Hub. {source.how_to_obtain}"
@@ -140,9 +184,9 @@ def _read_local(source: HubSource | LocalSource, path: Path) -> Any:
         from adaptxfer.tasks.conllu import read_conllu
 
         return read_conllu(path)
-    import datasets
+    from adaptxfer.tasks.local_files import read_jsonl
 
-    return datasets.load_dataset("json", data_files=str(path), split="train")
+    return read_jsonl(path)
 
 
 def _read_hub(
@@ -167,32 +211,63 @@ def _read_hub(
             f"cannot load task {task.name!r} ({lang}, {split}) from the Hub dataset "
             f"{source.path!r}{f' config {config!r}' if config else ''}: "
             f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}. "
-            f"Offline, put the split in the Hub's schema at {where} and pass "
-            f"--data-dir (or set ${DATA_DIR_ENV}).{obtain}"
+            f"Offline, put the split in the Hub's schema at {where} and "
+            f"{DATA_DIR_HINT}.{obtain}"
         ) from err
 
 
-def to_canonical(task: TaskSpec, source: HubSource | LocalSource, raw: Any, lang: str) -> Any:
-    """Filter, reshape, rename and convert Hub-schema rows into the kind's canonical columns."""
+def to_canonical(
+    task: TaskSpec,
+    source: HubSource | LocalSource,
+    raw: Any,
+    lang: str,
+    origin: Origin | None = None,
+) -> Any:
+    """Filter, reshape, rename, check and convert Hub-schema rows into the kind's
+    canonical columns; problems name ``origin`` (the file and line, or the Hub dataset)."""
     from adaptxfer.tasks.kinds import get_kind
 
+    origin = origin or Origin(task.name, lang, "?", "data", local=True)
     data = raw
     for column, wanted in source.filters.items():
         value = wanted.format(lang=source.hub_lang(lang)) if isinstance(wanted, str) else wanted
+        if column not in data.column_names:
+            raise DataError(f"{origin.source}: no field {column!r} (task {task.name!r} reads it)")
         data = data.filter(lambda row, c=column, v=value: _matches(row[c], v))
     if source.prepare is not None:
-        data = source.prepare(data, lang)
+        data = _prepared(task, source, data, lang, origin)
     needed = sorted({c for hub in source.fields.values() for c in _hub_columns(hub)})
     missing = [c for c in needed if c not in data.column_names]
     if missing:
-        raise MissingAssetError(
-            f"task {task.name!r}: the data has no column(s) {missing}; "
-            f"expected the Hub schema with columns {needed} "
-            f"(found {sorted(data.column_names)})"
+        raise DataError(
+            f"{origin.source}: task {task.name!r} ({origin.lang}, {origin.split}): no "
+            f"field(s) {missing} in any row; expected the Hub schema with {needed} (found "
+            f"{sorted(c for c in data.column_names if c != LINE)})"
         )
     data, fields = _resolve_compound_fields(data, source.fields)
     kind = get_kind(task.kind)
-    return kind.canonicalize(task, data, fields)
+    data = kind.canonicalize(task, data, fields, origin, names=source.fields)
+    return data.remove_columns(LINE) if LINE in data.column_names else data
+
+
+def _prepared(
+    task: TaskSpec, source: HubSource | LocalSource, data: Any, lang: str, origin: Origin
+) -> Any:
+    """``source.prepare`` (a reshaping of Hub rows), keeping source lines where it keeps
+    one row per input row, and naming the file when the rows do not fit it."""
+    lines = data[LINE] if LINE in data.column_names else None
+    if lines is not None:
+        data = data.remove_columns(LINE)
+    try:
+        prepared = source.prepare(data, lang)
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as err:
+        raise DataError(
+            f"{origin.source}: rows do not fit the Hub schema task {task.name!r} reads "
+            f"({getattr(source.prepare, '__name__', 'prepare')}: {type(err).__name__}: {err})"
+        ) from None
+    if lines is not None and LINE not in prepared.column_names and len(prepared) == len(lines):
+        prepared = prepared.add_column(LINE, lines)
+    return prepared
 
 
 def _hub_columns(hub: str) -> list[str]:
@@ -208,7 +283,10 @@ def _resolve_compound_fields(data: Any, fields: Any) -> tuple[Any, dict[str, str
 
     def pick(row: dict[str, Any], hub: str) -> Any:
         column, _, key = hub.partition(".")
-        return row[column][key] if key else row[column]
+        value = row[column]
+        if not key:
+            return value
+        return value.get(key) if isinstance(value, dict) else None  # checked with the row
 
     def gather(row: dict[str, Any]) -> dict[str, Any]:
         out = {}

@@ -10,6 +10,8 @@ import torch
 
 from adaptxfer.metrics import score
 from adaptxfer.progress import progress_bar
+from adaptxfer.tasks.local_files import LINE
+from adaptxfer.tasks.validation import Origin, RowCheck, check_rows
 
 if TYPE_CHECKING:
     from adaptxfer.tasks.model import TaskModel
@@ -35,14 +37,35 @@ class TaskKind(ABC):
 
         return kind_entry(self.name).trainable
 
-    def canonicalize(self, task: TaskSpec, data: Any, fields: Mapping[str, str]) -> Any:
-        """Rename Hub columns to canonical ones and drop the rest. Kinds override this to
-        convert values too (string labels to ids, nested answers, ...)."""
+    def canonicalize(
+        self,
+        task: TaskSpec,
+        data: Any,
+        fields: Mapping[str, str],
+        origin: Origin,
+        names: Mapping[str, str] | None = None,
+    ) -> Any:
+        """Rename Hub columns to canonical ones, drop the rest, check every row
+        (:meth:`row_check`; errors name the file's field as ``names`` maps it), then
+        :meth:`convert` values. A row's source line (``LINE``) is kept for later checks."""
         renames = {hub: canon for canon, hub in fields.items() if hub != canon}
         if renames:
             data = data.rename_columns(renames)
-        keep = [c for c in (*self.columns, *self.optional_columns) if c in data.column_names]
-        return data.select_columns(keep)
+        wanted = (*self.columns, *self.optional_columns, LINE)
+        data = data.select_columns([c for c in wanted if c in data.column_names])
+        check = self.row_check(task, data, origin.split)
+        if check is not None:
+            data = check_rows(data, check, origin, names or fields)
+        return self.convert(task, data)
+
+    def row_check(self, task: TaskSpec, data: Any, split: str) -> RowCheck | None:
+        """What one canonical row must hold (see :mod:`adaptxfer.tasks.validation`)."""
+        return None
+
+    def convert(self, task: TaskSpec, data: Any) -> Any:
+        """Turn checked canonical rows into the form training and scoring read (string
+        labels to ids, ...)."""
+        return data
 
     # -- trainable kinds -------------------------------------------------------------
     def head_config(self, task: TaskSpec, hidden_size: int) -> dict[str, Any]:

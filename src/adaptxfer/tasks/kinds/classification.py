@@ -9,6 +9,13 @@ import torch
 from torch.nn import functional as F
 
 from adaptxfer.tasks.kinds.base import ArgmaxKind, majority_share
+from adaptxfer.tasks.validation import (
+    Problem,
+    RowCheck,
+    label_problem,
+    task_labels,
+    text_problem,
+)
 
 if TYPE_CHECKING:
     from adaptxfer.tasks.spec import TaskSpec
@@ -17,23 +24,36 @@ if TYPE_CHECKING:
 class ClassificationKind(ArgmaxKind):
     """Canonical columns: ``sentence1``, optional ``sentence2``, integer ``label``.
 
-    Hub labels given as strings are mapped through the task's ``label_names``; rows with
-    a label outside them (e.g. SNLI's -1 "no gold label") are dropped.
+    Labels are indices or names from the task's ``label_names`` (names become indices);
+    rows whose label is the Hub's "no gold label" ``-1`` (SNLI) are skipped and counted,
+    any other label outside the set is an error in a local file.
     """
 
     name = "classification"
     columns = ("sentence1", "label")
     optional_columns = ("sentence2",)
 
-    def canonicalize(self, task: TaskSpec, data: Any, fields: Mapping[str, str]) -> Any:
-        data = super().canonicalize(task, data, fields)
-        names = list(task.label_names)
-        if data.features["label"].dtype == "string":
-            known = set(names)
-            data = data.filter(lambda row: row["label"] in known)
-            data = data.map(lambda row: {"label": names.index(row["label"])})
-        else:
-            data = data.filter(lambda row: 0 <= row["label"] < len(names))
+    def row_check(self, task: TaskSpec, data: Any, split: str) -> RowCheck:
+        names, count = task_labels(task)
+
+        def check(row: Mapping[str, Any]) -> Problem | None:
+            return label_problem(row.get("label"), "label", names, count) or next(
+                (
+                    problem
+                    for column in ("sentence1", "sentence2")
+                    if column in row and (problem := text_problem(row, column))
+                ),
+                None,
+            )
+
+        return check
+
+    def convert(self, task: TaskSpec, data: Any) -> Any:
+        if data.features["label"].dtype in ("string", "large_string"):
+            index = {name: i for i, name in enumerate(task.label_names)}
+            return data.map(lambda row: {"label": index[row["label"]]})
+        if data.features["label"].dtype != "int64":
+            data = data.map(lambda row: {"label": int(row["label"])})
         return data
 
     def floor(self, task: TaskSpec, data: Any) -> dict[str, float]:

@@ -20,7 +20,9 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch.nn import functional as F
 
+from adaptxfer.tasks import skips
 from adaptxfer.tasks.kinds.base import PredictingKind, row_logits
+from adaptxfer.tasks.validation import Problem, RowCheck, id_problem, shown, text_problem
 
 if TYPE_CHECKING:
     from adaptxfer.tasks.model import TaskModel
@@ -78,15 +80,16 @@ def encode_windows(
         "input_ids": enc["input_ids"],
         "attention_mask": enc["attention_mask"],
     }
+    out["example_id"] = []
     if train:
         out["labels"] = []
     else:
-        out["example_id"], out["offsets"] = [], []
+        out["offsets"] = []
     for i, offsets in enumerate(offsets_all):
         sequence = enc.sequence_ids(i)
         sample = sample_map[i]
+        out["example_id"].append(rows["id"][sample])
         if not train:
-            out["example_id"].append(rows["id"][sample])
             out["offsets"].append(
                 [list(o) if sequence[t] == 1 else list(NO_OFFSET) for t, o in enumerate(offsets)]
             )
@@ -177,8 +180,53 @@ class ExtractiveQAKind(PredictingKind):
     name = "extractive_qa"
     columns = ("id", "context", "question", "answers")
 
-    def canonicalize(self, task: TaskSpec, data: Any, fields: Mapping[str, str]) -> Any:
-        data = super().canonicalize(task, data, fields)
+    def row_check(self, task: TaskSpec, data: Any, split: str) -> RowCheck:
+        """Present id, context and question; answers as ``{"text": [...], "answer_start":
+        [...]}``. Training reads each answer at its offset, so there it must be exactly at
+        ``answer_start``; scoring reads only the text, which must occur in the context."""
+        allow_null = self.allows_null(task)
+        exact = split == "train"
+
+        def answers_problem(answers: Any, context: str) -> Problem | None:
+            form = "expected {'text': [...], 'answer_start': [...]}"
+            if not isinstance(answers, Mapping):
+                found = "missing or null" if answers is None else f"got {shown(answers)}"
+                return Problem("answers", f"{found}; {form}", "malformed answers")
+            texts, starts = answers.get("text"), answers.get("answer_start")
+            if not isinstance(texts, list) or not isinstance(starts, list):
+                return Problem(
+                    "answers", f"got {shown(dict(answers))}; {form}", "malformed answers"
+                )
+            if len(texts) != len(starts):
+                message = f"{len(texts)} texts but {len(starts)} answer_start values"
+                return Problem("answers", message, "malformed answers")
+            if not texts and not allow_null:
+                message = f"has no answer, but task {task.name!r} has no unanswerable questions"
+                return Problem("answers", message, "no answer")
+            for text, start in zip(texts, starts, strict=True):
+                if not isinstance(text, str) or not text.strip():
+                    return Problem("answers", f"answer text {shown(text)} is empty", "empty answer")
+                if not isinstance(start, int) or isinstance(start, bool) or start < 0:
+                    message = f"answer_start {shown(start)} is not a character offset"
+                    return Problem("answers", message, "malformed answers")
+                at = context[start : start + len(text)]
+                if at != text and (exact or text not in context):
+                    where = f"at answer_start {start} (found {shown(at)})" if exact else ""
+                    message = f"answer {shown(text)} is not in its context {where}".rstrip()
+                    return Problem("answers", message, "answer not in its context")
+            return None
+
+        def check(row: Mapping[str, Any]) -> Problem | None:
+            return (
+                id_problem(row)
+                or text_problem(row, "context")
+                or text_problem(row, "question")
+                or answers_problem(row.get("answers"), row["context"])
+            )
+
+        return check
+
+    def convert(self, task: TaskSpec, data: Any) -> Any:
         if data.features["id"].dtype != "string":
             data = data.map(lambda row: {"id": str(row["id"])})
         return data
@@ -190,7 +238,36 @@ class ExtractiveQAKind(PredictingKind):
         self, task: TaskSpec, data: Any, tokenizer: Any, max_length: int, *, train: bool
     ) -> Any:
         stride = int(task.kind_options.get("doc_stride", DEFAULT_TRAIN_STRIDE))
-        return self._windows(data, tokenizer, max_length, stride, train=train)
+        windows = self._windows(data, tokenizer, max_length, stride, train=train)
+        return self._without_lost_answers(task, data, windows, max_length) if train else windows
+
+    def _without_lost_answers(
+        self, task: TaskSpec, data: Any, windows: Any, max_length: int
+    ) -> Any:
+        """Drop the windows of answerable examples whose answer lies in none of them (an
+        answer longer than a window, or cut by the question's share of it): trained on,
+        they would teach that the question has no answer. Skipped and counted."""
+        answerable = {i for i, a in zip(data["id"], data["answers"], strict=True) if a["text"]}
+        found = {
+            example
+            for example, label in zip(windows["example_id"], windows["labels"], strict=True)
+            if tuple(label) != (0, 0)
+        }
+        lost = answerable - found
+        if lost:
+            windows = windows.filter(lambda row: row["example_id"] not in lost)
+            skips.note(
+                skips.Skipped(
+                    task.name,
+                    task.train_language,
+                    "train",
+                    f"answer outside every {max_length}-token window",
+                    len(lost),
+                    len(data),
+                    "training windows",
+                )
+            )
+        return windows.remove_columns("example_id")
 
     def _windows(
         self, data: Any, tokenizer: Any, max_length: int, stride: int, *, train: bool

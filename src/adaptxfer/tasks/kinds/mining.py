@@ -17,6 +17,14 @@ from typing import TYPE_CHECKING, Any
 from adaptxfer.metrics import score
 from adaptxfer.tasks.kinds.base import TaskKind
 from adaptxfer.tasks.kinds.retrieval import describe_encoding, sentence_vectors
+from adaptxfer.tasks.validation import (
+    Problem,
+    RowCheck,
+    id_problem,
+    one_of_problem,
+    shown,
+    text_problem,
+)
 
 if TYPE_CHECKING:
     from adaptxfer.metrics.mining import Candidate
@@ -39,6 +47,20 @@ def tunes_on_dev(settings: EvalSettings) -> bool:
 class MiningKind(TaskKind):
     name = "mining"
     columns = ("side", "id", "text", "gold")
+
+    def row_check(self, task: TaskSpec, data: Any, split: str) -> RowCheck:
+        def check(row: Mapping[str, Any]) -> Problem | None:
+            gold = row.get("gold")
+            if gold is not None and not isinstance(gold, str):
+                message = f'got {shown(gold)}; expected the English id, or ""'
+                return Problem("gold", message, "bad gold id")
+            return (
+                one_of_problem(row, "side", ("source", "target"))
+                or id_problem(row)
+                or text_problem(row, "text")
+            )
+
+        return check
 
     def eval_splits(self, settings: EvalSettings) -> tuple[str, ...]:
         return ("dev", settings.split) if tunes_on_dev(settings) else (settings.split,)

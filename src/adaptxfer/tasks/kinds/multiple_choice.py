@@ -16,6 +16,8 @@ import torch
 from torch.nn import functional as F
 
 from adaptxfer.tasks.kinds.base import ArgmaxKind
+from adaptxfer.tasks.local_files import LINE
+from adaptxfer.tasks.validation import Problem, RowCheck, label_problem, text_problem, texts_problem
 
 if TYPE_CHECKING:
     from adaptxfer.tasks.model import TaskModel
@@ -59,18 +61,36 @@ class MultipleChoiceKind(ArgmaxKind):
     name = "multiple_choice"
     columns = ("context", "question", "choices", "label")
 
-    def canonicalize(self, task: TaskSpec, data: Any, fields: Mapping[str, str]) -> Any:
-        data = super().canonicalize(task, data, fields)
+    def row_check(self, task: TaskSpec, data: Any, split: str) -> RowCheck:
+        names = [str(n) for n in task.label_names]
+
+        def check(row: Mapping[str, Any]) -> Problem | None:
+            problem = texts_problem(row, "choices", item="choice", minimum=2)
+            if problem is not None:
+                return problem
+            choices = row["choices"]
+            label = row.get("label")
+            if isinstance(label, str) and label in names:
+                label = names.index(label)  # a name stands for its index
+            problem = label_problem(label, "label", names[: len(choices)], len(choices))
+            if problem is not None:
+                return problem
+            for column in ("context", "question"):
+                if column in row and (problem := text_problem(row, column, empty_ok=True)):
+                    return problem
+            return None
+
+        return check
+
+    def convert(self, task: TaskSpec, data: Any) -> Any:
         for optional in ("context", "question"):
             if optional not in data.column_names:
                 data = data.add_column(optional, [""] * len(data))
         names = [str(n) for n in task.label_names]
         if data.features["label"].dtype in ("string", "large_string"):
-            known = set(names)
-            data = data.filter(lambda row: row["label"] in known)
             data = data.map(lambda row: {"label": names.index(row["label"])})
-        data = data.filter(lambda row: 0 <= int(row["label"]) < len(row["choices"]))
-        return data.select_columns(list(self.columns))
+        keep = [c for c in (*self.columns, LINE) if c in data.column_names]
+        return data.select_columns(keep)
 
     def floor(self, task: TaskSpec, data: Any) -> dict[str, float]:
         """Expected accuracy of a random pick: the mean of 1 / number of choices."""

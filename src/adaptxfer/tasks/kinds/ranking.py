@@ -19,6 +19,14 @@ import torch
 from adaptxfer.metrics import score
 from adaptxfer.tasks.kinds.base import TaskKind
 from adaptxfer.tasks.kinds.retrieval import describe_encoding, sentence_vectors
+from adaptxfer.tasks.validation import (
+    Problem,
+    RowCheck,
+    found,
+    id_problem,
+    one_of_problem,
+    text_problem,
+)
 
 if TYPE_CHECKING:
     from adaptxfer.tasks.model import TaskModel
@@ -44,6 +52,22 @@ class RankingKind(TaskKind):
 
     def protocol(self, task: TaskSpec, settings: EvalSettings) -> str:
         return describe_encoding(settings, "ranking")
+
+    def row_check(self, task: TaskSpec, data: Any, split: str) -> RowCheck:
+        def check(row: Mapping[str, Any]) -> Problem | None:
+            keys = row.get("keys")
+            if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
+                return Problem("keys", f"{found(keys)}; expected a list of ids", "bad keys")
+            if not isinstance(row.get("language"), str):
+                message = f"{found(row.get('language'))}; expected a language code"
+                return Problem("language", message, "bad language")
+            return (
+                one_of_problem(row, "side", ("query", "candidate"))
+                or id_problem(row)
+                or text_problem(row, "text")
+            )
+
+        return check
 
     def evaluate(
         self,

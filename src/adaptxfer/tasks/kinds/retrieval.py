@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from adaptxfer.metrics import score
 from adaptxfer.tasks.kinds.base import TaskKind
+from adaptxfer.tasks.validation import Problem, RowCheck, id_problem, text_problem
 
 if TYPE_CHECKING:
     import torch
@@ -113,6 +114,12 @@ class RetrievalKind(TaskKind):
 
     def protocol(self, task: TaskSpec, settings: EvalSettings) -> str:
         return describe_encoding(settings, "retrieval")
+
+    def row_check(self, task: TaskSpec, data: Any, split: str) -> RowCheck:
+        def check(row: Mapping[str, Any]) -> Problem | None:
+            return id_problem(row) or text_problem(row, "source") or text_problem(row, "target")
+
+        return check
 
     def evaluate(
         self,

@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch.nn import functional as F
 
-from adaptxfer.errors import MissingAssetError
+from adaptxfer.errors import DataError
 from adaptxfer.tasks.kinds.base import PredictingKind, majority_share, row_logits
+from adaptxfer.tasks.validation import Problem, RowCheck, found, shown, texts_problem
 
 if TYPE_CHECKING:
     from adaptxfer.tasks.model import TaskModel
@@ -54,29 +55,56 @@ class TaggingKind(PredictingKind):
     name = "tagging"
     columns = ("tokens", "tags")
 
-    def canonicalize(self, task: TaskSpec, data: Any, fields: Mapping[str, str]) -> Any:
-        data = super().canonicalize(task, data, fields)
+    def row_check(self, task: TaskSpec, data: Any, split: str) -> RowCheck:
+        names = list(task.label_names)
+        known = set(names)
+        source_names = _tag_names(data, names)  # what an integer tag means here
+        shown_names = f"{names[:12]}{' ...' if len(names) > 12 else ''}"
+
+        def tag_problem(position: int, tag: Any) -> Problem | None:
+            if isinstance(tag, str):
+                if tag in known:
+                    return None
+                message = f"tag {position} {tag!r} is not one of the task's tags {shown_names}"
+                return Problem("tags", message, "unknown tag")
+            if isinstance(tag, int) and not isinstance(tag, bool) and source_names is not None:
+                if 0 <= tag < len(source_names):
+                    return None
+                message = (
+                    f"tag {position} is {tag}; expected a tag index 0..{len(source_names) - 1}"
+                )
+                return Problem("tags", message, "unknown tag")
+            return Problem("tags", f"tag {position} is {shown(tag)}; expected a tag", "bad tag")
+
+        def check(row: Mapping[str, Any]) -> Problem | None:
+            problem = texts_problem(row, "tokens", item="word")
+            if problem is not None:
+                return problem
+            tokens, tags = row["tokens"], row.get("tags")
+            if not isinstance(tags, list):
+                return Problem("tags", f"{found(tags)}; expected one tag per word", "no tags")
+            if len(tags) != len(tokens):
+                message = f"{len(tags)} tags for {len(tokens)} words; expected one tag per word"
+                return Problem("tags", message, "tags and words differ in number")
+            return next((p for i, tag in enumerate(tags, 1) if (p := tag_problem(i, tag))), None)
+
+        return check
+
+    def convert(self, task: TaskSpec, data: Any) -> Any:
         names = list(task.label_names)
         source_names = _tag_names(data, names)
-        if source_names is not None:
-            data = data.map(lambda row: {"tags": [str(source_names[int(t)]) for t in row["tags"]]})
-            import datasets
+        if source_names is None:
+            return data
+        import datasets
 
-            data = data.cast_column("tags", datasets.Sequence(datasets.Value("string")))
-        data = data.filter(lambda row: len(row["tokens"]) > 0)
-        known = set(names)
-        for row in data.select(range(min(len(data), 2000))):
-            unknown = [t for t in row["tags"] if t not in known]
-            if unknown:
-                raise MissingAssetError(
-                    f"task {task.name!r}: tag {unknown[0]!r} is not one of its labels "
-                    f"{names[:12]}{' ...' if len(names) > 12 else ''}"
-                )
-            if len(row["tags"]) != len(row["tokens"]):
-                raise MissingAssetError(
-                    f"task {task.name!r}: a row has {len(row['tokens'])} tokens but "
-                    f"{len(row['tags'])} tags"
-                )
+        data = data.map(lambda row: {"tags": [str(source_names[int(t)]) for t in row["tags"]]})
+        data = data.cast_column("tags", datasets.Sequence(datasets.Value("string")))
+        unknown = sorted({t for tags in data["tags"] for t in tags} - set(names))
+        if unknown:  # a Hub ClassLabel the task does not know: the task is out of date
+            raise DataError(
+                f"task {task.name!r}: the dataset's tag {unknown[0]!r} is not one of the "
+                f"task's tags {names[:12]}{' ...' if len(names) > 12 else ''}"
+            )
         return data
 
     def floor(self, task: TaskSpec, data: Any) -> dict[str, float]:
