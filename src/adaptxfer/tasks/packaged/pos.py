@@ -28,7 +28,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from adaptxfer.errors import MissingAssetError, UnknownNameError
+from adaptxfer.errors import DataError, MissingAssetError, UnknownNameError
 from adaptxfer.tasks.packaged import tagsets
 from adaptxfer.tasks.packaged.columns import tagging_features
 from adaptxfer.tasks.packaged.sources import PATTERN, PATTERN_CORPORA
@@ -78,7 +78,7 @@ def check_language(lang: str) -> str:
 def _mapped(corpus: TaggedCorpus, tag: str, where: str) -> str:
     universal = corpus.mapper(tag)
     if universal is None:
-        raise MissingAssetError(f"{where}: {corpus.tagset} tag {tag!r} has no universal tag")
+        raise DataError(f"{where}: {corpus.tagset} tag {tag!r} has no universal tag")
     return universal
 
 
@@ -91,7 +91,7 @@ def read_pattern(corpus: TaggedCorpus, path: Path) -> list[Sentence]:
         for item in line.split():
             word, slash, tag = item.rpartition("/")
             if not slash or not word:
-                raise MissingAssetError(f"{path}:{number}: expected word/TAG, found {item!r}")
+                raise DataError(f"{path}:{number}: expected word/TAG, found {item!r}")
             words.append(word.replace("&slash;", "/"))
             tags.append(_mapped(corpus, tag, f"{path}:{number}"))
         sentences.append((tuple(words), tuple(tags)))
@@ -113,7 +113,7 @@ def read_turkish(corpus: TaggedCorpus, path: Path) -> list[Sentence]:
             continue
         cols = line.split("\t")
         if len(cols) != 10:
-            raise MissingAssetError(f"{path}:{number}: expected 10 tab-separated columns")
+            raise DataError(f"{path}:{number}: expected 10 tab-separated columns")
         form, lemma, tag = cols[1], cols[2], _mapped(corpus, cols[3], f"{path}:{number}")
         if lemma == "_" and words:  # a later inflectional group of the same word
             words[-1] += form
