@@ -41,6 +41,7 @@ from adaptxfer.grid.expand import (
 from adaptxfer.grid.status import STORE, read_status
 from adaptxfer.output_dirs import GRID_JSON, GRID_LOCK, RUN_LOG, is_failed_run
 from adaptxfer.run_log import log_file, quiet_console, say, write_failed_log
+from adaptxfer.tracking.registry import require_backends
 
 Engine = Literal["local", "ray"]
 
@@ -75,6 +76,7 @@ def run_grid(
 ) -> GridOutcome:
     """Run every unfinished cell of ``grid``; a failed cell is recorded and the rest go on."""
     output_dir = Path(output_dir)
+    require_backends(sorted({name for cell in grid.cells for name in cell.recipe.log.to}))
     with _exclusive(output_dir):
         _remove_partials(output_dir)
         started = time.perf_counter()
