@@ -298,6 +298,60 @@ def test_grid_cells_are_grouped_by_the_grid_name(
         assert groups == ["g", "g"]
 
 
+GRID_BASE = """\
+method: {name: lora, lora: {r: 4}}
+intermediate: {tasks: [bible-para-en], train: {max_steps: 2}}
+target: {task: bible-para-x, train: {max_steps: 2, max_train_examples: 16}}
+composition: sequential
+train: {batch_size: 4, max_length: 32, dev_examples: 8}
+eval: {max_examples: 8, max_length: 32, batch_size: 16}
+log: tensorboard
+"""
+
+
+@pytest.mark.slow
+def test_a_tracked_grid_logs_its_intermediates_and_cells(tmp_path: Path) -> None:
+    """The grid trains its intermediate adapter before the cell: that training is the
+    grid's tracked run ``intermediates/...``; the cell's run has the target's curves and
+    scores, and the intermediate's dev score."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    from adaptxfer.grid import load_grid, run_grid
+
+    (tmp_path / "base.yaml").write_text(GRID_BASE, encoding="utf-8")
+    grid_file = tmp_path / "grid.yaml"
+    grid_file.write_text(
+        "base: base.yaml\nintermediates: [bible-para-en]\ntargets: [bible-para-x]\n"
+        "languages: [de]\nbaseline: false\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    outcome = run_grid(load_grid(grid_file, out), out, log=lambda _: None)
+    assert not outcome.failed, outcome.failed
+
+    def scalars(logdir: Path) -> dict[str, list[tuple[int, float]]]:
+        events = EventAccumulator(str(logdir))
+        events.Reload()
+        return {
+            tag: [(e.step, e.value) for e in events.Scalars(tag)]
+            for tag in events.Tags()["scalars"]
+        }
+
+    (inter_dir,) = (out / "tracking" / "tensorboard" / "intermediates").iterdir()
+    assert inter_dir.name.startswith("bible-para-en-") and inter_dir.name.endswith("-seed0")
+    inter = scalars(inter_dir)
+    assert [step for step, _ in inter["intermediate/bible-para-en/loss"]] == [1, 2]
+    (cell,) = (out / "cells").rglob("results.json")
+    (result,) = json.loads(cell.read_text(encoding="utf-8"))["outcomes"]
+    dev = _intermediate(result)["dev"]["accuracy"]
+    assert inter["intermediate/bible-para-en/dev/en/accuracy"] == [(2, pytest.approx(dev))]
+    logged = scalars(cell.parent / "tracking" / "tensorboard" / "sequential-seed0")
+    assert [step for step, _ in logged["target/loss"]] == [1, 2]
+    assert logged["test/de/accuracy"] == [(2, pytest.approx(result["scores"]["de"]["accuracy"]))]
+    assert logged["intermediate/bible-para-en/dev/en/accuracy"] == [(2, pytest.approx(dev))]
+    assert "intermediate/bible-para-en/loss" not in logged  # trained by the grid, before
+
+
 def test_recipe_flattens_to_hyperparameters() -> None:
     params = flatten(load_recipe(RECIPE).model_dump(mode="json"))
     assert params["method.lora.r"] == 8 and params["composition.name"] == "sequential"

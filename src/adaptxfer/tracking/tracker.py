@@ -13,6 +13,9 @@ What is logged, under these names:
   adapter the arm uses (trained now, or earlier into the store);
 - the recipe, flattened, with the arm, the seed and a grid cell's axes, as
   hyperparameters.
+
+A grid trains its intermediate adapters once, before the cells: each is tracked as the
+grid's run ``intermediates/<task>-seed<seed>`` (its curves and dev score).
 """
 
 from __future__ import annotations
@@ -38,8 +41,13 @@ _OUTCOME_CHAIN_JOIN = " > "  # how ArmOutcome.intermediates names a chain
 logger = logging.getLogger(__name__)
 
 
+def chain_name(chain: tuple[str, ...] | list[str]) -> str:
+    """A chain of intermediate tasks as one name every backend accepts."""
+    return _CHAIN_JOIN.join(chain)
+
+
 def intermediate_phase(chain: tuple[str, ...] | list[str]) -> str:
-    return f"intermediate/{_CHAIN_JOIN.join(chain)}"
+    return f"intermediate/{chain_name(chain)}"
 
 
 @dataclass(frozen=True)
@@ -54,10 +62,11 @@ class Scoring:
 
 @dataclass
 class Tracker:
-    """One arm of one seed, logged to every backend of ``log.to`` (none: does nothing)."""
+    """One arm of one seed, logged to every backend of ``log.to`` (none: does nothing).
+    ``scoring`` reads the target's evaluation (None: nothing is evaluated here)."""
 
     sinks: list[Sink]
-    scoring: Scoring
+    scoring: Scoring | None
     final: dict[str, float] = field(default_factory=dict)
 
     def log(self, section: str, values: Mapping[str, float], step: int) -> None:
@@ -70,14 +79,10 @@ class Tracker:
         average, and the dev scores of the intermediate adapters it used."""
         from adaptxfer.metrics import average
 
-        if not self.sinks:
+        if not self.sinks or self.scoring is None:
             return
         for label, metrics in (outcome.get("intermediates") or {}).items():
-            dev = (metrics or {}).get("dev")
-            if dev:
-                steps = int(((metrics or {}).get("train") or {}).get("steps", 0))
-                chain = label.split(_OUTCOME_CHAIN_JOIN)
-                self.log(f"{intermediate_phase(chain)}/dev", _scores({"en": dev}), steps)
+            self.log_intermediate(label.split(_OUTCOME_CHAIN_JOIN), metrics or {})
         scores: dict[str, dict[str, float]] = outcome["scores"]
         step = int((outcome.get("train") or {}).get("steps", 0))
         split, metric = self.scoring.split, self.scoring.metric
@@ -89,6 +94,16 @@ class Tracker:
         self.log(split, values, step)
         headline = {key: v for key, v in values.items() if key.rsplit("/", 1)[-1] == metric}
         self.final.update({f"{split}/{key}": value for key, value in headline.items()})
+
+    def log_intermediate(
+        self, chain: list[str] | tuple[str, ...], metrics: Mapping[str, Any]
+    ) -> None:
+        """An intermediate adapter's English dev scores (its artifact's ``metrics``), at
+        its last training step."""
+        dev = metrics.get("dev")
+        if dev:
+            steps = int((metrics.get("train") or {}).get("steps", 0))
+            self.log(f"{intermediate_phase(chain)}/dev", _scores({"en": dev}), steps)
 
     def close(self, ok: bool) -> None:
         """Write the headline scores beside the hyperparameters and finish every backend
@@ -147,8 +162,9 @@ class RunTracking:
     build_dir: Path
     run_dir: Path
     recipe: Mapping[str, Any]
-    scoring: Scoring
+    scoring: Scoring | None
     labels: Mapping[str, str] = field(default_factory=dict)
+    folder: tuple[str, ...] = ()  # below the default log dir (a grid's intermediates)
 
     @contextlib.contextmanager
     def arm(self, arm: str, seed: int) -> Iterator[Tracker]:
@@ -177,7 +193,7 @@ class RunTracking:
             path = (*([safe_name(grid)] if grid else []), *map(safe_name, label.split("/")), leaf)
         else:
             where, final = self.build_dir / TRACKING_DIR, self.run_dir / TRACKING_DIR
-            path = (leaf,)
+            path = (*self.folder, leaf)
         params = {**flatten(self.recipe), **self.labels, "arm": arm, "seed": seed}
         return TrackedRun(
             dir=where,
@@ -189,3 +205,16 @@ class RunTracking:
             path=path,
             params=params,
         )
+
+
+INTERMEDIATES = "intermediates"  # a grid's tracked runs of its intermediate adapters
+
+
+def intermediate_tracking(
+    settings: LogSettings, recipe: Mapping[str, Any], grid: str, grid_dir: Path
+) -> RunTracking:
+    """The tracking of a grid's intermediate adapters, trained before its cells: runs
+    ``intermediates/<task>-<key>-seed<seed>`` of the grid's group, by default in the grid
+    dir's ``tracking/``."""
+    labels = {"grid": grid, "cell": INTERMEDIATES}
+    return RunTracking(settings, grid_dir, grid_dir, recipe, None, labels, (INTERMEDIATES,))
