@@ -19,6 +19,7 @@ from adaptxfer.errors import RecipeError
 from adaptxfer.recipes.loading import load_recipe
 from adaptxfer.tracking.hyperparameters import flatten
 from adaptxfer.tracking.registry import BACKENDS
+from test_grid import write_grid
 
 ROOT = Path(__file__).resolve().parents[1]
 RECIPE = ROOT / "recipes/bible/para-en_to_para-x.yaml"
@@ -298,17 +299,6 @@ def test_grid_cells_are_grouped_by_the_grid_name(
         assert groups == ["g", "g"]
 
 
-GRID_BASE = """\
-method: {name: lora, lora: {r: 4}}
-intermediate: {tasks: [bible-para-en], train: {max_steps: 2}}
-target: {task: bible-para-x, train: {max_steps: 2, max_train_examples: 16}}
-composition: sequential
-train: {batch_size: 4, max_length: 32, dev_examples: 8}
-eval: {max_examples: 8, max_length: 32, batch_size: 16}
-log: tensorboard
-"""
-
-
 @pytest.mark.slow
 def test_a_tracked_grid_logs_its_intermediates_and_cells(tmp_path: Path) -> None:
     """The grid trains its intermediate adapter before the cell: that training is the
@@ -318,13 +308,9 @@ def test_a_tracked_grid_logs_its_intermediates_and_cells(tmp_path: Path) -> None
 
     from adaptxfer.grid import load_grid, run_grid
 
-    (tmp_path / "base.yaml").write_text(GRID_BASE, encoding="utf-8")
-    grid_file = tmp_path / "grid.yaml"
-    grid_file.write_text(
-        "base: base.yaml\nintermediates: [bible-para-en]\ntargets: [bible-para-x]\n"
-        "languages: [de]\nbaseline: false\n",
-        encoding="utf-8",
-    )
+    body = "intermediates: [bible-para-en]\ntargets: [bible-para-x]\nlanguages: [de]\n"
+    body += "baseline: false\nset: {log.to: [tensorboard], eval.max_examples: 8}\n"
+    grid_file = write_grid(tmp_path, body)  # the tiny base recipe the grid tests share
     out = tmp_path / "out"
     outcome = run_grid(load_grid(grid_file, out), out, log=lambda _: None)
     assert not outcome.failed, outcome.failed

@@ -87,8 +87,9 @@ class Tracker:
         step = int((outcome.get("train") or {}).get("steps", 0))
         split, metric = self.scoring.split, self.scoring.metric
         values = _scores(scores)
-        if scores and all(metric in s for s in scores.values()):
-            pooled = self.scoring.pooled_by
+        pooled = self.scoring.pooled_by
+        wanted = [metric, pooled] if pooled else [metric]
+        if scores and all(key in s for s in scores.values() for key in wanted):
             weights = {lang: s[pooled] for lang, s in scores.items()} if pooled else None
             values[f"avg/{metric}"] = average({k: s[metric] for k, s in scores.items()}, weights)
         self.log(split, values, step)
@@ -106,17 +107,19 @@ class Tracker:
             self.log(f"{intermediate_phase(chain)}/dev", _scores({"en": dev}), steps)
 
     def close(self, ok: bool) -> None:
-        """Write the headline scores beside the hyperparameters and finish every backend
-        (each even if another fails)."""
+        """Write the headline scores beside the hyperparameters and finish every backend,
+        each even if another fails (the first failure is raised after, if ``ok``)."""
+        failures = []
         for sink in self.sinks:
             try:
                 if ok:
                     sink.log_final(self.final)
                 sink.close(ok)
-            except Exception:
-                if ok:
-                    raise
+            except Exception as err:
                 logger.exception("tracking: %s did not close cleanly", type(sink).__name__)
+                failures.append(err)
+        if ok and failures:
+            raise failures[0]
 
 
 def _scores(scores: Mapping[str, Mapping[str, Any]]) -> dict[str, float]:
