@@ -226,19 +226,19 @@ def test_missing_library_stops_the_run_before_anything_is_written(
 
 
 def test_a_failed_run_leaves_no_tracking_behind(
-    tmp_path: Path, capsys: pytest.CaptureFixture
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
 ) -> None:
-    """The default log dir is built inside the run dir, so it goes when the run fails."""
+    """The default log dir is built inside the run dir, so it goes when the run fails:
+    here MLflow's store cannot be opened after TensorBoard's writer has started."""
+    pytest.importorskip("mlflow", reason="pip install 'adaptxfer[mlflow]'")
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "nosuchscheme://nowhere")
     out = tmp_path / "run"
-    code = main(
-        [
-            "run", str(RECIPE), "-o", str(out), "--set", "log.to=tensorboard",
-            "--set", "intermediate.tasks=[mnli]", "--set", "baseline=false",
-            "--set", f"data_dir={tmp_path / 'no-data'}",
-        ]
-    )  # fmt: skip
-    assert code == 2, capsys.readouterr().err
+    code = main(["run", str(RECIPE), "-o", str(out), "--set", "log.to=[tensorboard,mlflow]"])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "log.to: mlflow cannot log to MLFLOW_TRACKING_URI nosuchscheme://nowhere" in err
     assert sorted(p.name for p in out.iterdir()) == ["run.log"]
+    assert not list(tmp_path.glob(".run.partial-*"))
 
 
 # -- grids and hyperparameters ------------------------------------------------------------
@@ -345,3 +345,22 @@ def test_recipe_flattens_to_hyperparameters() -> None:
     assert params["train.head_lr"] == "null"
     assert not any(key.startswith(("log.", "description", "composition.merge")) for key in params)
     assert all(isinstance(v, (bool, int, float, str)) for v in params.values())
+
+
+def test_tracking_logs_are_not_part_of_the_run_record(tracked: dict[str, Any]) -> None:
+    """Reading or syncing the logs (``wandb sync``, ``mlflow ui``) may touch them: the run
+    dir stays finished, and a grid resumed with another ``log`` block reruns nothing."""
+    from adaptxfer.grid.expand import changed_settings
+    from adaptxfer.results import load_finished_run
+
+    out = tracked["out"]
+    record = json.loads((out / "integrity.json").read_text(encoding="utf-8"))
+    assert record["files"] and not any(name.startswith("tracking/") for name in record["files"])
+    for path in (out / "tracking").rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            with open(path, "ab") as handle:
+                handle.write(b"\0")
+    assert load_finished_run(out).outcomes == [tracked["outcome"]]
+    done = load_recipe(RECIPE).model_dump(mode="json")
+    now = load_recipe(RECIPE, ["log.to=[tensorboard]"]).model_dump(mode="json")
+    assert changed_settings(done, now) == []

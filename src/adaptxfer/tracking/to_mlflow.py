@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from adaptxfer.errors import UserError
 from adaptxfer.tracking.sink import Sink, TrackedRun
 
 FOLDER = "mlflow"
@@ -25,16 +26,22 @@ def tracking_uri(log_dir: os.PathLike[str] | str) -> str:
 class MlflowSink(Sink):
     def __init__(self, run: TrackedRun) -> None:
         from mlflow.entities import Param
+        from mlflow.exceptions import MlflowException
         from mlflow.tracking import MlflowClient
 
         super().__init__(run)
         local = not os.environ.get("MLFLOW_TRACKING_URI")
         if local:
             (run.dir / FOLDER).mkdir(parents=True, exist_ok=True)
-        self.client = MlflowClient(tracking_uri=tracking_uri(run.dir))
-        artifacts = (run.final_dir / FOLDER / "artifacts").as_uri() if local else None
-        experiment = self._experiment(run.grid or run.project, artifacts)
-        self.run_id = self.client.create_run(experiment, run_name=run.name).info.run_id
+        uri = tracking_uri(run.dir)
+        try:
+            self.client = MlflowClient(tracking_uri=uri)
+            artifacts = (run.final_dir / FOLDER / "artifacts").as_uri() if local else None
+            experiment = self._experiment(run.grid or run.project, artifacts)
+            self.run_id = self.client.create_run(experiment, run_name=run.name).info.run_id
+        except MlflowException as err:
+            where = "MLFLOW_TRACKING_URI" if not local else "its local store"
+            raise UserError(f"log.to: mlflow cannot log to {where} {uri} ({err})") from err
         params = [Param(key[:250], str(value)[:6000]) for key, value in run.params.items()]
         for start in range(0, len(params), _PARAMS_PER_CALL):
             self.client.log_batch(self.run_id, params=params[start : start + _PARAMS_PER_CALL])
