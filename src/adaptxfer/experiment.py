@@ -38,7 +38,8 @@ from adaptxfer.tasks.loading import load_split
 from adaptxfer.tasks.model import TaskModel
 from adaptxfer.tasks.registry import get_task
 from adaptxfer.tasks.spec import TaskSpec
-from adaptxfer.training.loop import TrainReport
+from adaptxfer.tracking.tracker import Tracker, train_callbacks
+from adaptxfer.training.loop import TrainCallback, TrainReport
 from adaptxfer.training.settings import TrainSettings
 from adaptxfer.training.task import train
 
@@ -53,8 +54,14 @@ def training_examples(settings: TrainSettings) -> int:
 
 # -- intermediate phase -------------------------------------------------------------------
 def intermediate_artifact(
-    recipe: Recipe, chain: tuple[str, ...], seed: int, store: AdapterStore
+    recipe: Recipe,
+    chain: tuple[str, ...],
+    seed: int,
+    store: AdapterStore,
+    tracker: Tracker | None = None,
 ) -> Path:
+    """The intermediate adapter of ``chain``: from the store, the Hub, or trained now
+    (its training logged to ``tracker``)."""
     shared = recipe.shared_adapter(chain)
     if shared is not None:  # pulled from the Hub (and checked against the recipe), not trained
         from adaptxfer.hub.shared import shared_intermediate
@@ -62,7 +69,7 @@ def intermediate_artifact(
         return shared_intermediate(recipe, chain, shared, store).path
     spec = intermediate_spec(recipe, chain, seed)
     return store.get_or_build(
-        spec, lambda out: _train_intermediate(recipe, chain, seed, store, out)
+        spec, lambda out: _train_intermediate(recipe, chain, seed, store, out, tracker)
     )
 
 
@@ -84,11 +91,18 @@ def fetch_shared_intermediates(recipe: Recipe, store: AdapterStore) -> Recipe:
 
 
 def _train_intermediate(
-    recipe: Recipe, chain: tuple[str, ...], seed: int, store: AdapterStore, out: Path
+    recipe: Recipe,
+    chain: tuple[str, ...],
+    seed: int,
+    store: AdapterStore,
+    out: Path,
+    tracker: Tracker | None,
 ) -> None:
     from adaptxfer.backbones import load_backbone
 
-    earlier = intermediate_artifact(recipe, chain[:-1], seed, store) if len(chain) > 1 else None
+    earlier = (
+        intermediate_artifact(recipe, chain[:-1], seed, store, tracker) if len(chain) > 1 else None
+    )
     task = get_task(chain[-1])
     backbone = load_backbone(recipe.backbone, quantization=recipe.quantization)
     assembly = Assembly.create(backbone, backend_library(recipe.method))
@@ -101,7 +115,13 @@ def _train_intermediate(
     settings = recipe.phase_train("intermediate")
     with skips.collecting() as skipped:
         model, report = _train_head_and_adapter(
-            recipe, task, assembly, settings, seed, f"{task.name} (intermediate)"
+            recipe,
+            task,
+            assembly,
+            settings,
+            seed,
+            f"{task.name} (intermediate)",
+            train_callbacks(tracker, chain),
         )
         dev = evaluate_language(
             recipe,
@@ -171,6 +191,7 @@ def _train_head_and_adapter(
     settings: TrainSettings,
     seed: int,
     description: str,
+    callbacks: list[TrainCallback],
 ) -> tuple[TaskModel, TrainReport]:
     kind = get_kind(task.kind)
     tokenizer = assembly.backbone.tokenizer
@@ -184,7 +205,16 @@ def _train_head_and_adapter(
         max_examples=training_examples(settings),
     )
     features = kind.featurize(task, data, tokenizer, settings.max_length, train=True)
-    report = train(model, kind, features, tokenizer, settings, seed=seed, description=description)
+    report = train(
+        model,
+        kind,
+        features,
+        tokenizer,
+        settings,
+        seed=seed,
+        description=description,
+        callbacks=callbacks,
+    )
     return model, report
 
 
@@ -201,10 +231,16 @@ class ArmOutcome:
 
 
 def run_arm(
-    recipe: Recipe, arm: Arm, seed: int, store: AdapterStore, artifact_dir: Path | None
+    recipe: Recipe,
+    arm: Arm,
+    seed: int,
+    store: AdapterStore,
+    artifact_dir: Path | None,
+    tracker: Tracker | None = None,
 ) -> ArmOutcome:
     """Build the arm's target encoder, train the target (if it trains), evaluate it in
-    every language and save it as an artifact."""
+    every language and save it as an artifact. ``tracker`` receives the training curves
+    of every phase that trains here."""
     target = get_task(recipe.target.task)
     trainable = get_kind(target.kind).trainable
     chains = chains_of(arm)
@@ -213,13 +249,19 @@ def run_arm(
     )
     if problem is not None:  # fail before any intermediate training
         raise UnsupportedError(problem)
-    inter_dirs = [intermediate_artifact(recipe, chain, seed, store) for chain in chains]
+    inter_dirs = [intermediate_artifact(recipe, chain, seed, store, tracker) for chain in chains]
     assembly = target_assembly(recipe, arm, inter_dirs, store, seed, with_target=trainable)
     report = None
     if trainable:
         settings = recipe.phase_train("target")
         model, report = _train_head_and_adapter(
-            recipe, target, assembly, settings, seed, f"{target.name} ({arm.label})"
+            recipe,
+            target,
+            assembly,
+            settings,
+            seed,
+            f"{target.name} ({arm.label})",
+            train_callbacks(tracker),
         )
     else:
         model = TaskModel(assembly.encoder, None)

@@ -22,6 +22,7 @@ RUN_LOG = "run.log"  # other libraries' messages, in full (adaptxfer.run_log)
 FAILED_RUN_LOG = "run.failed.log"  # a failed --overwrite's log, beside the earlier run
 LOG_HEADER = "# adaptxfer log"  # the first line of every log adaptxfer writes
 INTEGRITY_RECORD = "integrity.json"  # a complete folder's record (adaptxfer.integrity)
+TRACKING_DIR = "tracking"  # adaptxfer.tracking's default log dir, in the run dir
 # Everything `adaptxfer run` writes into a run dir.
 RUN_ENTRIES = frozenset(
     {
@@ -30,6 +31,7 @@ RUN_ENTRIES = frozenset(
         "recipe.yaml",
         "store",
         "artifacts",
+        TRACKING_DIR,
         RUN_LOG,
         FAILED_RUN_LOG,
         INTEGRITY_RECORD,

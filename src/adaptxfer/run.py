@@ -3,7 +3,9 @@
 The run is built in a hidden temporary sibling folder and moved into place only when
 every arm, seed and language has been evaluated, so an interrupted run never leaves a
 folder that looks finished, and a finished run is never overwritten by accident. Other
-libraries' messages go to the run's ``run.log`` (kept, alone, when the run fails).
+libraries' messages go to the run's ``run.log`` (kept, alone, when the run fails). With
+a ``log`` block, each arm and seed is tracked (:mod:`adaptxfer.tracking`), by default
+into the run dir's ``tracking/`` (built, and discarded on failure, with the run dir).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from adaptxfer.output_dirs import (
     FAILED_RUN_LOG,
     RESULTS_JSON,
     RUN_LOG,
+    TRACKING_DIR,
     claim_run_dir,
     safe_name,
 )
@@ -34,6 +37,8 @@ from adaptxfer.tasks import skips
 from adaptxfer.tasks.kinds import get_kind
 from adaptxfer.tasks.registry import get_task
 from adaptxfer.tasks.spec import TaskSpec
+from adaptxfer.tracking.registry import require_backends
+from adaptxfer.tracking.tracker import RunTracking, Scoring
 
 RESULTS_MD = "results.md"
 STORE_DIR = "store"  # a run's own store (without --store); its entries carry own records
@@ -66,6 +71,7 @@ def run_recipe(
 ) -> tuple[RunResult, Path]:
     """Run every seed and arm of ``recipe`` into ``output_dir``; ``labels`` (e.g. a grid
     cell's axes) are recorded in results.json for reports."""
+    require_backends(recipe.log.to)  # a missing tracking library stops the run here
     output_dir = claim_run_dir(
         Path(output_dir) if output_dir else default_output_dir(recipe), overwrite
     )
@@ -83,15 +89,27 @@ def _run(
     skipped: list[skips.Skipped],
 ) -> tuple[RunResult, Path]:
     target = get_task(recipe.target.task)
+    metric = get_metric(target.metric)
+    scoring = scoring_of(target, recipe)
     started = time.perf_counter()
     with atomic_dir(output_dir) as tmp, run_log(tmp, output_dir):
+        tracking = RunTracking(
+            recipe.log,
+            tmp,
+            output_dir,
+            recipe.model_dump(mode="json"),
+            Scoring(recipe.eval.split, metric.primary, metric.pooled_by),
+            dict(labels or {}),
+        )
         store = AdapterStore(store_dir or tmp / STORE_DIR)
         recipe = fetch_shared_intermediates(recipe, store)
         outcomes = []
         for seed in recipe.seeds:
             for arm in arms_of(recipe):
                 artifact_dir = tmp / "artifacts" / f"{safe_name(arm.label)}-seed{seed}"
-                outcome = run_arm(recipe, arm, seed, store, artifact_dir)
+                with tracking.arm(arm.label, seed) as tracker:
+                    outcome = run_arm(recipe, arm, seed, store, artifact_dir, tracker)
+                    tracker.log_outcome(outcome.__dict__)
                 if outcome.artifact:
                     outcome.artifact = str(Path("artifacts") / Path(outcome.artifact).name)
                 outcomes.append(outcome.__dict__)
@@ -103,8 +121,8 @@ def _run(
             recipe_file=recipe_file,
             labels=dict(labels or {}),
             target=target.name,
-            metric=get_metric(target.metric).primary,
-            scoring=scoring_of(target, recipe),
+            metric=metric.primary,
+            scoring=scoring,
             languages=recipe.target_languages(),
             arms=[arm.label for arm in arms_of(recipe)],
             outcomes=outcomes,
@@ -117,5 +135,6 @@ def _run(
         )
         (tmp / RESULTS_MD).write_text(result.markdown(), encoding="utf-8")
         (tmp / RESULTS_JSON).write_text(result.to_json(), encoding="utf-8")
-        integrity.write_record(tmp, exclude=[STORE_DIR, RUN_LOG, FAILED_RUN_LOG])
+        # Tracking logs stay the user's to read and sync (which may touch them).
+        integrity.write_record(tmp, exclude=[STORE_DIR, RUN_LOG, FAILED_RUN_LOG, TRACKING_DIR])
     return result, output_dir

@@ -41,6 +41,7 @@ from adaptxfer.grid.expand import (
 from adaptxfer.grid.status import STORE, read_status
 from adaptxfer.output_dirs import GRID_JSON, GRID_LOCK, RUN_LOG, is_failed_run
 from adaptxfer.run_log import log_file, quiet_console, say, write_failed_log
+from adaptxfer.tracking.registry import require_backends
 
 Engine = Literal["local", "ray"]
 
@@ -75,6 +76,7 @@ def run_grid(
 ) -> GridOutcome:
     """Run every unfinished cell of ``grid``; a failed cell is recorded and the rest go on."""
     output_dir = Path(output_dir)
+    require_backends(sorted({name for cell in grid.cells for name in cell.recipe.log.to}))
     with _exclusive(output_dir):
         _remove_partials(output_dir)
         started = time.perf_counter()
@@ -235,12 +237,31 @@ def fetch_shared_adapters(pending: list[Cell], store_dir: Path) -> list[Cell]:
     ]
 
 
-def train_intermediate(recipe: Any, chain: tuple[str, ...], seed: int, store_dir: str) -> str:
-    """Train (or find) one intermediate adapter in the store. Module-level for Ray."""
+def train_intermediate(
+    recipe: Any, chain: tuple[str, ...], seed: int, store_dir: str, grid: str | None = None
+) -> str:
+    """Train (or find) one intermediate adapter in the store; one that trains here for
+    ``grid`` is tracked when the recipe says (``log.to``). Module-level for Ray."""
+    from adaptxfer.arms import intermediate_spec
     from adaptxfer.experiment import intermediate_artifact
     from adaptxfer.store import AdapterStore
 
-    return str(intermediate_artifact(recipe, tuple(chain), seed, AdapterStore(store_dir)))
+    chain, store = tuple(chain), AdapterStore(store_dir)
+    spec = intermediate_spec(recipe, chain, seed)
+    if not (grid and recipe.log.to) or recipe.shared_adapter(chain) or store.get(spec):
+        return str(intermediate_artifact(recipe, chain, seed, store))
+    from adaptxfer.artifacts import Manifest
+    from adaptxfer.store import content_key
+    from adaptxfer.tracking.tracker import chain_name, intermediate_tracking
+
+    tracking = intermediate_tracking(
+        recipe.log, recipe.model_dump(mode="json"), grid, Path(store_dir).parent
+    )
+    label = f"{chain_name(chain)}-{content_key(spec)[:8]}"  # one chain, many budgets
+    with tracking.arm(label, seed) as tracker:
+        path = intermediate_artifact(recipe, chain, seed, store, tracker)
+        tracker.log_intermediate(chain, Manifest.read(path).metrics)
+    return str(path)
 
 
 # -- local ---------------------------------------------------------------------------------
@@ -259,7 +280,7 @@ def _run_local(
                 if blocked:
                     raise _Blocked(blocked)
                 try:
-                    train_intermediate(job.recipe, job.chain, job.seed, str(store_dir))
+                    train_intermediate(job.recipe, job.chain, job.seed, str(store_dir), grid.name)
                 except Exception as err:
                     failed_keys[job.key] = _describe(err)
                     raise _Blocked(_blocked_by([job], failed_keys)) from err
@@ -361,7 +382,7 @@ def _submit(
             if blocked:
                 failed_keys[job.key] = blocked
         refs = {
-            train_task.remote(j.recipe, j.chain, j.seed, str(store_dir)): j
+            train_task.remote(j.recipe, j.chain, j.seed, str(store_dir), grid.name): j
             for j in batch
             if j.key not in failed_keys and not _stored(j, store_dir)
         }

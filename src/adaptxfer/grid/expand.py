@@ -33,7 +33,8 @@ from adaptxfer.recipes.short_forms import task_short_form
 from adaptxfer.store import content_key
 
 FINISHED, TO_RUN, DAMAGED, CHANGED = "finished", "to_run", "damaged", "changed"
-IDENTITY_KEYS = frozenset({"name", "description"})  # labels, not settings
+# Labels, and where a run is tracked: not settings its results depend on.
+IDENTITY_KEYS = frozenset({"name", "description", "log"})
 
 
 @dataclass(frozen=True)

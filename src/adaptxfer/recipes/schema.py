@@ -2,9 +2,9 @@
 
 Top-level keys: ``backbone``, ``quantization``, ``method``, ``intermediate``, ``target``,
 ``composition``, ``languages``, ``train``, ``eval``, ``seeds`` (plus ``baseline``,
-``data_dir``, ``name``, ``description``). Unknown keys are errors. Short forms are
+``data_dir``, ``log``, ``name``, ``description``). Unknown keys are errors. Short forms are
 accepted where they read naturally: ``intermediate: bible-para-en``, ``target:
-bible-para-x``, ``composition: stack``, ``method: seq_bn``.
+bible-para-x``, ``composition: stack``, ``method: seq_bn``, ``log: tensorboard``.
 """
 
 from __future__ import annotations
@@ -16,9 +16,10 @@ from pydantic import Field, field_validator
 from adaptxfer.compose.settings import CompositionConfig
 from adaptxfer.hub.reference import HubRef, hub_refs
 from adaptxfer.methods.settings import MethodConfig
-from adaptxfer.recipes.short_forms import Named, Task, Tasks
+from adaptxfer.recipes.short_forms import Logs, Named, Task, Tasks
 from adaptxfer.strict_model import StrictModel
 from adaptxfer.tasks.settings import EvalSettings
+from adaptxfer.tracking.settings import LogSettings
 from adaptxfer.training.settings import TrainSettings
 
 if TYPE_CHECKING:
@@ -63,6 +64,7 @@ class Recipe(StrictModel):
     seeds: list[int] = Field(default_factory=lambda: [0], min_length=1)
     baseline: bool = True
     data_dir: str | None = None
+    log: Logs[LogSettings] = Field(default_factory=LogSettings)
 
     @field_validator("seeds")
     @classmethod

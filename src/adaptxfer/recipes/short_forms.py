@@ -1,5 +1,6 @@
 """Short forms a recipe (or grid) may use where they read naturally, each in one place:
-``intermediate: a`` or ``[a, b]``, ``target: t``, ``method: lora``, ``composition: stack``."""
+``intermediate: a`` or ``[a, b]``, ``target: t``, ``method: lora``, ``composition: stack``,
+``log: tensorboard`` or ``[tensorboard, mlflow]``."""
 
 from __future__ import annotations
 
@@ -33,14 +34,21 @@ def named_short_form(value: Any) -> Any:
     return {"name": value} if isinstance(value, str) else value
 
 
+def logs_short_form(value: Any) -> Any:
+    """``b`` or ``[b, c]`` for ``{to: [...]}`` (the log block's backends)."""
+    return {"to": value} if isinstance(value, (str, list)) else value
+
+
 SHORT_FORMS: dict[str, Callable[[Any], Any]] = {
     "intermediate": tasks_short_form,
     "target": task_short_form,
     "method": named_short_form,
     "composition": named_short_form,
+    "log": logs_short_form,
 }
 
 # Field types that accept the short form: ``intermediate: Tasks[IntermediatePhase]``.
 Tasks = Annotated[Model, BeforeValidator(tasks_short_form)]
 Task = Annotated[Model, BeforeValidator(task_short_form)]
 Named = Annotated[Model, BeforeValidator(named_short_form)]
+Logs = Annotated[Model, BeforeValidator(logs_short_form)]
