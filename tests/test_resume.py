@@ -144,3 +144,33 @@ def test_ctrl_c_and_sigterm_save_the_step_say_how_to_resume_and_exit_130_and_143
         assert saved.name == f"step-{int(said.group(1)):08d}" and (saved / "state.json").is_file()
         assert "Traceback" not in err
         assert not (tmp_path / name).exists()  # nothing that looks like a run dir
+
+
+@pytest.mark.slow
+def test_a_grid_killed_while_an_adapter_trains_resumes_it_from_its_checkpoint(
+    tmp_path: Path,
+) -> None:
+    """The grid's store keeps the checkpoints of the adapter being trained: the same grid
+    command again trains it on from there (once in all) and runs the cell."""
+    _recipe(tmp_path, intermediate_steps=300, target_steps=5, every=10)
+    grid = tmp_path / "grid.yaml"
+    grid.write_text(
+        "base: recipe.yaml\nintermediates: [qqp]\ntargets: [pawsx]\nseeds: [0]\nbaseline: false\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "grid"
+    command = [*ADAPTXFER, "grid", str(grid), "-o", str(out)]
+    killed = subprocess.Popen(command, cwd=tmp_path, env=_env(tmp_path))
+    _wait_for("store/.checkpoints/*/step-*", out, killed)
+    killed.send_signal(signal.SIGKILL)
+    assert killed.wait(timeout=60) == -signal.SIGKILL
+
+    again = subprocess.run(
+        command, cwd=tmp_path, env=_env(tmp_path), capture_output=True, text=True, timeout=600
+    )
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert re.search(r"qqp \(intermediate\): resuming at step \d+0/300 from ", again.stdout)
+    assert "ran 1, skipped 0 finished, failed 0" in again.stdout
+    events = (out / "store" / "events.jsonl").read_text().splitlines()
+    assert [json.loads(e)["event"] for e in events] == ["trained"]
+    assert len(list((out / "cells").rglob("results.json"))) == 1
