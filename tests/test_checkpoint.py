@@ -174,7 +174,9 @@ def test_a_checkpoint_of_another_schedule_is_not_used(
 
 
 def test_checkpoint_every_changes_neither_the_store_key_nor_the_run_fingerprint() -> None:
+    """Nor does it make a grid's finished cell look run with other settings."""
     from adaptxfer.arms import intermediate_spec
+    from adaptxfer.grid.expand import changed_settings
     from adaptxfer.recipes.loading import load_recipe
     from adaptxfer.run import fingerprint
 
@@ -188,5 +190,6 @@ def test_checkpoint_every_changes_neither_the_store_key_nor_the_run_fingerprint(
     chain = ("bible-para-en",)
     assert intermediate_spec(plain, chain, 0) == intermediate_spec(changed, chain, 0)
     assert fingerprint(plain) == fingerprint(changed)
+    assert changed_settings(plain.model_dump(mode="json"), changed.model_dump(mode="json")) == []
     other = load_recipe(path, ["train.lr=0.002"])
     assert fingerprint(other) != fingerprint(plain)

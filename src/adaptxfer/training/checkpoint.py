@@ -22,7 +22,6 @@ fresh start).
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import random
 import shutil
@@ -37,6 +36,7 @@ import torch
 
 from adaptxfer import interrupts
 from adaptxfer.cache import atomic_dir
+from adaptxfer.integrity import file_sha256
 from adaptxfer.run_log import say
 from adaptxfer.training.loop import Batch, StepEvent, TrainCallback, TrainState
 
@@ -146,11 +146,7 @@ def _capture(state: TrainState) -> tuple[dict[str, torch.Tensor], dict[str, Any]
 
 
 def _fingerprint(path: Path) -> dict[str, Any]:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return {"size": path.stat().st_size, "sha256": digest.hexdigest()}
+    return {"size": path.stat().st_size, "sha256": file_sha256(path)}
 
 
 # -- resuming --------------------------------------------------------------------------
