@@ -174,3 +174,26 @@ def test_a_grid_killed_while_an_adapter_trains_resumes_it_from_its_checkpoint(
     events = (out / "store" / "events.jsonl").read_text().splitlines()
     assert [json.loads(e)["event"] for e in events] == ["trained"]
     assert len(list((out / "cells").rglob("results.json"))) == 1
+
+
+def test_the_resume_hint_names_the_run_dir_when_the_command_did_not() -> None:
+    """Without -o each run gets a new timestamped dir, so the same command would not
+    resume: the message gives the -o to add."""
+    from argparse import Namespace
+
+    from adaptxfer.cli import interruption
+    from adaptxfer.interrupts import Interrupted
+
+    stopped = Interrupted(signal.SIGTERM, saved="step 3/9 of qqp (intermediate) to /w/step-3")
+    stopped.run_dir = Path("runs/r-20261130")
+    assert interruption(stopped, Namespace(command="run", output_dir=None)) == (
+        "stopped by SIGTERM: saved step 3/9 of qqp (intermediate) to /w/step-3; "
+        "rerun the same command with -o runs/r-20261130 to resume"
+    )
+    early = Interrupted(signal.SIGINT)
+    assert interruption(early, Namespace(command="run", output_dir="d")) == (
+        "stopped by SIGINT: nothing was saved"
+    )
+    assert interruption(early, Namespace(command="grid", output_dir="g")) == (
+        "stopped by SIGINT; rerun the same command to resume"
+    )

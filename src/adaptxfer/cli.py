@@ -417,11 +417,12 @@ def interruption(err: Interrupted, args: argparse.Namespace) -> str:
         said += f": saved {err.saved}"
     elif err.kept:
         said += f": finished phases are kept in {err.kept}"
-    elif args.command in ("run", "grid"):
-        said += ": nothing new was saved"
-    if args.command not in ("run", "grid") or not (err.saved or err.kept or args.command == "grid"):
+    elif args.command == "run":
+        said += ": nothing was saved"
+    resumable = args.command == "grid" or (args.command == "run" and (err.saved or err.kept))
+    if not resumable:
         return said
-    if args.command == "run" and err.run_dir and not args.output_dir:  # a new name each time
+    if args.command == "run" and not args.output_dir and err.run_dir:  # a new name each time
         return f"{said}; rerun the same command with -o {err.run_dir} to resume"
     return f"{said}; rerun the same command to resume"
 
