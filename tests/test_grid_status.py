@@ -28,6 +28,7 @@ def test_status_of_a_grid_killed_while_a_cell_runs(tmp_path: Path) -> None:
         "intermediates: [mnli, bible-para-en]\ntargets: [bible-para-x]\n"
         "languages: [de]\nseeds: [0]\n",
     )
+    (tmp_path / "no-data").mkdir()  # exists (the preflight check passes) but holds no mnli
     out = tmp_path / "out"
     console = tmp_path / "console.txt"
     command = [sys.executable, "-m", "adaptxfer.cli", "grid", str(grid), "-o", str(out)]

@@ -97,6 +97,7 @@ def test_failed_run_keeps_its_log_alone_in_the_run_dir(
     from adaptxfer.output_dirs import claim_run_dir
 
     out = tmp_path / "run"
+    (tmp_path / "no-data").mkdir()  # exists (the preflight check passes) but holds no mnli
     code = main(
         [
             "run", str(ROOT / "recipes/bible/para-en_to_para-x.yaml"), "-o", str(out),

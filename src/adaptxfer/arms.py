@@ -53,7 +53,7 @@ def intermediate_spec(recipe: Recipe, chain: tuple[str, ...], seed: int) -> dict
         "quantization": recipe.quantization,
         "method": recipe.method.summary(),
         "chain": list(chain),
-        "train": recipe.phase_train("intermediate").model_dump(),
+        "train": recipe.phase_train("intermediate").determining(),
         "seed": seed,
         "data_dir": recipe.data_dir,
     }

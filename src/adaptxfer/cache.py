@@ -67,17 +67,24 @@ def atomic_dir(final: Path) -> Iterator[Path]:
     _usual_mode(tmp, 0o777)
     try:
         yield tmp
-        _usual_modes(tmp)
-        if final.exists():
-            old = final.with_name(f".{final.name}.old-{os.getpid()}")
-            final.rename(old)
-            tmp.rename(final)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            tmp.rename(final)
+        move_into_place(tmp, final)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def move_into_place(built: Path, final: Path) -> None:
+    """Rename the complete folder ``built`` to ``final``, replacing an existing ``final``
+    only now (it is moved aside first, then removed); everything in it gets the modes
+    the umask gives (see :func:`_usual_modes`)."""
+    _usual_modes(built)
+    if final.exists():
+        old = final.with_name(f".{final.name}.old-{os.getpid()}")
+        final.rename(old)
+        built.rename(final)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        built.rename(final)
 
 
 def atomic_write_text(path: Path, text: str) -> None:

@@ -1,6 +1,7 @@
 """The ``adaptxfer`` command: thin parsing around the library.
 
-Exit codes: 0 success, 1 failure while running, 2 bad input (recipe, names, paths).
+Exit codes: 0 success, 1 failure while running, 2 bad input (recipe, names, paths),
+130 / 143 stopped by Ctrl-C / SIGTERM (after saving a checkpoint when training).
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 import traceback
 from collections.abc import Callable, Sequence
@@ -15,6 +17,7 @@ from pathlib import Path
 
 from adaptxfer import __version__
 from adaptxfer.errors import UserError
+from adaptxfer.interrupts import Interrupted, raising
 from adaptxfer.listing import Listing, add_format_option, show
 
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
@@ -418,17 +421,38 @@ def _add_hub_commands(sub: argparse._SubParsersAction) -> None:
     pull.add_argument("--store", help="store dir (default: ~/.cache/adaptxfer/store)")
 
 
+def interruption(err: Interrupted, args: argparse.Namespace) -> str:
+    """What a stopped command saved and how to resume it."""
+    said = f"stopped by {err.signal_name}"
+    if err.saved:
+        said += f": saved {err.saved}"
+    elif err.kept:
+        said += f": finished phases are kept in {err.kept}"
+    elif args.command == "run":
+        said += ": nothing was saved"
+    resumable = args.command == "grid" or (args.command == "run" and (err.saved or err.kept))
+    if not resumable:
+        return said
+    if args.command == "run" and not args.output_dir and err.run_dir:  # a new name each time
+        return f"{said}; rerun the same command with -o {err.run_dir} to resume"
+    return f"{said}; rerun the same command to resume"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     args = build_parser().parse_args(argv)
     try:
-        return COMMANDS[args.command](args)
+        with raising():  # Ctrl-C and SIGTERM: Interrupted, below
+            return COMMANDS[args.command](args)
     except UserError as err:
         print(f"adaptxfer {args.command}: error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except Interrupted as err:
+        print(f"adaptxfer {args.command}: {interruption(err, args)}", file=sys.stderr)
+        return err.exit_code
     except KeyboardInterrupt:
         print(f"adaptxfer {args.command}: interrupted", file=sys.stderr)
-        return EXIT_FAILURE
+        return Interrupted(signal.SIGINT).exit_code
     except Exception:
         traceback.print_exc()
         print(f"adaptxfer {args.command}: failed (see the traceback above)", file=sys.stderr)

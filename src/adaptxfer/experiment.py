@@ -69,7 +69,10 @@ def intermediate_artifact(
         return shared_intermediate(recipe, chain, shared, store).path
     spec = intermediate_spec(recipe, chain, seed)
     return store.get_or_build(
-        spec, lambda out: _train_intermediate(recipe, chain, seed, store, out, tracker)
+        spec,
+        lambda out: _train_intermediate(
+            recipe, chain, seed, store, out, tracker, store.checkpoints(spec)
+        ),
     )
 
 
@@ -97,6 +100,7 @@ def _train_intermediate(
     store: AdapterStore,
     out: Path,
     tracker: Tracker | None,
+    checkpoints: Path,
 ) -> None:
     from adaptxfer.backbones import load_backbone
 
@@ -122,6 +126,7 @@ def _train_intermediate(
             seed,
             f"{task.name} (intermediate)",
             train_callbacks(tracker, chain),
+            checkpoints,
         )
         dev = evaluate_language(
             recipe,
@@ -192,7 +197,12 @@ def _train_head_and_adapter(
     seed: int,
     description: str,
     callbacks: list[TrainCallback],
+    checkpoints: Path | None = None,
 ) -> tuple[TaskModel, TrainReport]:
+    """Train a new head for ``task`` and the assembly's trainable adapters; resumably
+    when given a ``checkpoints`` folder."""
+    from adaptxfer.training.checkpoint import Checkpointing
+
     kind = get_kind(task.kind)
     tokenizer = assembly.backbone.tokenizer
     model = task_model(task, assembly, seed)
@@ -205,6 +215,9 @@ def _train_head_and_adapter(
         max_examples=training_examples(settings),
     )
     features = kind.featurize(task, data, tokenizer, settings.max_length, train=True)
+    plan = None
+    if checkpoints is not None:
+        plan = Checkpointing(Path(checkpoints), settings.checkpoint_every, description)
     report = train(
         model,
         kind,
@@ -214,6 +227,7 @@ def _train_head_and_adapter(
         seed=seed,
         description=description,
         callbacks=callbacks,
+        checkpoints=plan,
     )
     return model, report
 
@@ -237,10 +251,12 @@ def run_arm(
     store: AdapterStore,
     artifact_dir: Path | None,
     tracker: Tracker | None = None,
+    *,
+    checkpoints: Path | None = None,
 ) -> ArmOutcome:
-    """Build the arm's target encoder, train the target (if it trains), evaluate it in
-    every language and save it as an artifact. ``tracker`` receives the training curves
-    of every phase that trains here."""
+    """Build the arm's target encoder, train the target (if it trains; resumably in the
+    ``checkpoints`` folder), evaluate it in every language and save it as an artifact.
+    ``tracker`` receives the training curves of every phase that trains here."""
     target = get_task(recipe.target.task)
     trainable = get_kind(target.kind).trainable
     chains = chains_of(arm)
@@ -262,6 +278,7 @@ def run_arm(
             seed,
             f"{target.name} ({arm.label})",
             train_callbacks(tracker),
+            checkpoints,
         )
     else:
         model = TaskModel(assembly.encoder, None)

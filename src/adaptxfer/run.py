@@ -1,24 +1,29 @@
 """``adaptxfer run``: execute a recipe into a run dir.
 
-The run is built in a hidden temporary sibling folder and moved into place only when
-every arm, seed and language has been evaluated, so an interrupted run never leaves a
-folder that looks finished, and a finished run is never overwritten by accident. Other
-libraries' messages go to the run's ``run.log`` (kept, alone, when the run fails). With
-a ``log`` block, each arm and seed is tracked (:mod:`adaptxfer.tracking`), by default
-into the run dir's ``tracking/`` (built, and discarded on failure, with the run dir).
+The run is built in a hidden sibling folder and moved into place only when every arm,
+seed and language has been evaluated, so an interrupted run never leaves a folder that
+looks finished, and a finished run is never overwritten by accident. That folder keeps
+what a killed or interrupted run finished (intermediate adapters, arms) and its step
+checkpoints, and the same command run again resumes from there (:mod:`.run_work`).
+Other libraries' messages go to the run's ``run.log`` (kept, alone, when the run fails).
+With a ``log`` block, each arm and seed is tracked (:mod:`adaptxfer.tracking`), by default
+into the run dir's ``tracking/`` (built with the run dir).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 from adaptxfer import integrity
-from adaptxfer.arms import arms_of
-from adaptxfer.cache import atomic_dir
+from adaptxfer.arms import Arm, arms_of
 from adaptxfer.experiment import fetch_shared_intermediates, run_arm
+from adaptxfer.interrupts import Interrupted
 from adaptxfer.metrics import get_metric
 from adaptxfer.output_dirs import (
     FAILED_RUN_LOG,
@@ -31,7 +36,8 @@ from adaptxfer.output_dirs import (
 from adaptxfer.preflight import check_before_training
 from adaptxfer.recipes.schema import Recipe
 from adaptxfer.results import RunResult, environment
-from adaptxfer.run_log import run_log
+from adaptxfer.run_log import run_log, say
+from adaptxfer.run_work import ARTIFACTS, RESUME, RunWork, resumable_dir
 from adaptxfer.store import AdapterStore
 from adaptxfer.tasks import skips
 from adaptxfer.tasks.kinds import get_kind
@@ -75,9 +81,13 @@ def run_recipe(
     output_dir = claim_run_dir(
         Path(output_dir) if output_dir else default_output_dir(recipe), overwrite
     )
-    with skips.collecting() as skipped:
-        check_before_training(recipe)
-        return _run(recipe, output_dir, store_dir, recipe_file, labels, skipped)
+    try:
+        with skips.collecting() as skipped:
+            check_before_training(recipe)
+            return _run(recipe, output_dir, store_dir, recipe_file, labels, skipped)
+    except Interrupted as err:
+        err.run_dir = output_dir  # what a rerun resumes
+        raise
 
 
 def _run(
@@ -92,7 +102,8 @@ def _run(
     metric = get_metric(target.metric)
     scoring = scoring_of(target, recipe)
     started = time.perf_counter()
-    with atomic_dir(output_dir) as tmp, run_log(tmp, output_dir):
+    with resumable_dir(output_dir) as work, run_log(work.path, output_dir):
+        tmp = work.path
         tracking = RunTracking(
             recipe.log,
             tmp,
@@ -103,16 +114,12 @@ def _run(
         )
         store = AdapterStore(store_dir or tmp / STORE_DIR)
         recipe = fetch_shared_intermediates(recipe, store)
-        outcomes = []
-        for seed in recipe.seeds:
-            for arm in arms_of(recipe):
-                artifact_dir = tmp / "artifacts" / f"{safe_name(arm.label)}-seed{seed}"
-                with tracking.arm(arm.label, seed) as tracker:
-                    outcome = run_arm(recipe, arm, seed, store, artifact_dir, tracker)
-                    tracker.log_outcome(outcome.__dict__)
-                if outcome.artifact:
-                    outcome.artifact = str(Path("artifacts") / Path(outcome.artifact).name)
-                outcomes.append(outcome.__dict__)
+        work.adopt(fingerprint(recipe))
+        outcomes = [
+            _arm_outcome(recipe, arm, seed, store, work, tracking)
+            for seed in recipe.seeds
+            for arm in arms_of(recipe)
+        ]
         from adaptxfer.backbones import default_device
 
         result = RunResult(
@@ -136,5 +143,48 @@ def _run(
         (tmp / RESULTS_MD).write_text(result.markdown(), encoding="utf-8")
         (tmp / RESULTS_JSON).write_text(result.to_json(), encoding="utf-8")
         # Tracking logs stay the user's to read and sync (which may touch them).
-        integrity.write_record(tmp, exclude=[STORE_DIR, RUN_LOG, FAILED_RUN_LOG, TRACKING_DIR])
+        exclude = [STORE_DIR, RUN_LOG, FAILED_RUN_LOG, TRACKING_DIR, RESUME]
+        integrity.write_record(tmp, exclude=exclude)
     return result, output_dir
+
+
+def _arm_outcome(
+    recipe: Recipe,
+    arm: Arm,
+    seed: int,
+    store: AdapterStore,
+    work: RunWork,
+    tracking: RunTracking,
+) -> dict[str, Any]:
+    """Run one arm for one seed (tracked), or take its outcome from an earlier attempt
+    (which tracked it) and note again the data rows it skipped, for this run's results."""
+    name = f"{safe_name(arm.label)}-seed{seed}"
+    done = work.finished(name)
+    if done is not None:
+        say(f"{arm.label} (seed {seed}): finished by an earlier attempt, reused")
+        for row in done["skipped"]:
+            skips.note(skips.Skipped(**row))
+        return done["outcome"]
+    artifact_dir = work.path / ARTIFACTS / name
+    with skips.collecting() as skipped, tracking.arm(arm.label, seed) as tracker:
+        outcome = run_arm(
+            recipe, arm, seed, store, artifact_dir, tracker, checkpoints=work.checkpoints(name)
+        )
+        tracker.log_outcome(outcome.__dict__)
+    if outcome.artifact:
+        outcome.artifact = str(Path(ARTIFACTS) / Path(outcome.artifact).name)
+    work.record(name, outcome.__dict__, [s.to_dict() for s in skipped])
+    return outcome.__dict__
+
+
+def fingerprint(recipe: Recipe) -> str:
+    """What a run's outcomes depend on: the resolved recipe, less the settings that only
+    change how it is carried out (``train.checkpoint_every``, the ``log`` block)."""
+    from adaptxfer.training.settings import NOT_DETERMINING
+
+    data = recipe.model_dump(mode="json", exclude={"log"})  # where curves go: no outcome
+    for block in (data["train"], data["intermediate"]["train"], data["target"]["train"]):
+        for key in NOT_DETERMINING:
+            block.pop(key, None)
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -12,7 +12,8 @@ A live run holds an exclusive lock on its log, which is how ``adaptxfer status``
 running grid cell from one that was killed. A failed run keeps its log: it becomes the
 run dir's only entry (a dir that does not look finished, and that the next run into it
 replaces), or ``run.failed.log`` beside an earlier finished run that ``--overwrite``
-would have replaced.
+would have replaced. An interrupted run's log stays in its work dir, and the run that
+resumes it appends to it (:mod:`adaptxfer.run_work`).
 """
 
 from __future__ import annotations
@@ -234,6 +235,16 @@ def log_file(path: Path, *, append: bool = False, lock: bool = False) -> Iterato
 
 
 def _failure_record(err: BaseException) -> logging.LogRecord:
+    if isinstance(err, KeyboardInterrupt):  # Ctrl-C, SIGTERM: no traceback to read
+        return logging.getLogger("adaptxfer").makeRecord(
+            "adaptxfer",
+            logging.WARNING,
+            __file__,
+            0,
+            "interrupted: %s",
+            (str(err) or "Ctrl-C",),
+            None,
+        )
     return logging.getLogger("adaptxfer").makeRecord(
         "adaptxfer", logging.ERROR, __file__, 0, "failed: %r", (err,),
         (type(err), err, err.__traceback__),
@@ -242,12 +253,15 @@ def _failure_record(err: BaseException) -> logging.LogRecord:
 
 @contextlib.contextmanager
 def run_log(build_dir: Path, run_dir: Path) -> Iterator[Path]:
-    """The log of a run built in ``build_dir`` (an atomic_dir) that becomes ``run_dir``.
-    If the run fails, its log is kept at ``run_dir`` (see the module docstring)."""
+    """The log of a run built in ``build_dir`` that becomes ``run_dir``; appended to, so
+    that a resumed run's log tells every attempt. If the run fails, its log is kept at
+    ``run_dir`` (see the module docstring)."""
     path = build_dir / RUN_LOG
     try:
-        with log_file(path, lock=True):
+        with log_file(path, append=True, lock=True):
             yield path
+    except KeyboardInterrupt:  # the log stays with the work a rerun resumes
+        raise
     except BaseException:
         with contextlib.suppress(OSError):
             keep_failed_log(run_dir, path.read_text(encoding="utf-8"))

@@ -4,7 +4,9 @@ The key is a hash of exactly the settings that determine an adapter (backbone,
 quantisation, method, the chain of intermediate tasks, training settings, seed, data
 settings). Any target, composition or recipe that needs the same adapter gets the same
 folder, so each intermediate adapter is trained once per study, and a crashed study
-resumes without retraining what finished.
+resumes without retraining what finished. An adapter being trained keeps its step
+checkpoints in ``.checkpoints/<key>`` (:meth:`AdapterStore.checkpoints`), so a killed
+training resumes where it stopped; they are removed once the entry is complete.
 
 Each entry carries an integrity record (:mod:`adaptxfer.integrity`) written when it is
 complete; an entry that no longer matches it (a truncated adapter, a half-copied store)
@@ -17,6 +19,7 @@ import contextlib
 import hashlib
 import json
 import os
+import shutil
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -29,6 +32,7 @@ from adaptxfer.cache import atomic_dir
 KEY_VERSION = 1
 EVENTS = "events.jsonl"
 LOCKS = ".locks"  # one lock file per key, held while that adapter is being built
+CHECKPOINTS = ".checkpoints"  # step checkpoints of adapters being trained, per key
 
 
 def content_key(spec: dict[str, Any]) -> str:
@@ -42,6 +46,10 @@ class AdapterStore:
 
     def path(self, spec: dict[str, Any]) -> Path:
         return self.root / content_key(spec)
+
+    def checkpoints(self, spec: dict[str, Any]) -> Path:
+        """Where the training of ``spec``'s adapter keeps its step checkpoints."""
+        return self.root / CHECKPOINTS / content_key(spec)
 
     def get(self, spec: dict[str, Any]) -> Path | None:
         """The entry for ``spec`` if it is complete and undamaged, else None."""
@@ -80,12 +88,18 @@ class AdapterStore:
         self, spec: dict[str, Any], path: Path, build: Callable[[Path], None], event: str
     ) -> None:
         start = time.perf_counter()
+        # A killed build's half-written entry (we hold the key's lock: nobody else's).
+        for stale in self.root.glob(f".{path.name}.partial-*"):
+            shutil.rmtree(stale, ignore_errors=True)
         with atomic_dir(path) as tmp:
             build(tmp)
             (tmp / "spec.json").write_text(
                 json.dumps(spec, indent=2, sort_keys=True), encoding="utf-8"
             )
             integrity.write_record(tmp)
+        shutil.rmtree(self.checkpoints(spec), ignore_errors=True)
+        with contextlib.suppress(OSError):  # the last one: no empty folder left behind
+            self.checkpoints(spec).parent.rmdir()
         self._log(
             {
                 "event": event,

@@ -166,8 +166,10 @@ def _exclusive(output_dir: Path) -> Iterator[None]:
 
 
 def _remove_partials(output_dir: Path) -> None:
-    """Half-written run dirs and store entries left by a killed run (atomic_dir's
-    ``.<name>.partial-*`` folders): never read, only taking space. Safe under the lock."""
+    """Half-written store entries and artifacts left by a killed run (atomic_dir's
+    ``.<name>.partial-*`` folders, and earlier versions' run dirs): never read, only
+    taking space. Safe under the lock. A cell's work dir (``.<cell>.partial``, no
+    suffix) is kept: the cell resumes from it (:mod:`adaptxfer.run_work`)."""
     for sub in ("cells", STORE):
         root = output_dir / sub
         if root.is_dir():

@@ -31,6 +31,7 @@ from adaptxfer.recipes.loading import (
 from adaptxfer.recipes.schema import Recipe
 from adaptxfer.recipes.short_forms import task_short_form
 from adaptxfer.store import content_key
+from adaptxfer.training.settings import NOT_DETERMINING
 
 FINISHED, TO_RUN, DAMAGED, CHANGED = "finished", "to_run", "damaged", "changed"
 # Labels, and where a run is tracked: not settings its results depend on.
@@ -52,11 +53,11 @@ class RunDirState:
 
 def changed_settings(done: dict[str, Any], now: dict[str, Any], prefix: str = "") -> list[str]:
     """Settings that differ between a finished run's recipe and the cell's, as
-    ``key: X then, Y now``; keys only one side has (added by a newer adaptxfer) are not
-    differences."""
+    ``key: X then, Y now``; keys only one side has (added by a newer adaptxfer), and
+    settings that do not change results (``checkpoint_every``), are not differences."""
     changes = []
     for key in sorted(set(done) & set(now)):
-        if not prefix and key in IDENTITY_KEYS:
+        if (not prefix and key in IDENTITY_KEYS) or key in NOT_DETERMINING:
             continue
         then, current = done[key], now[key]
         if isinstance(then, dict) and isinstance(current, dict):

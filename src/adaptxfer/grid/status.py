@@ -24,6 +24,7 @@ from adaptxfer.artifacts import is_artifact
 from adaptxfer.errors import UserError
 from adaptxfer.output_dirs import GRID_JSON, GRID_LOCK, RESULTS_JSON, RUN_LOG, is_failed_run
 from adaptxfer.run_log import is_locked
+from adaptxfer.run_work import work_dir_of
 from adaptxfer.store import EVENTS, LOCKS
 
 STORE = "store"  # the grid's adapter store, under the grid dir
@@ -163,7 +164,7 @@ class GridStatus:
         }
 
 
-INTERRUPTED = "interrupted (a killed attempt left it half-built; it runs again)"
+INTERRUPTED = "interrupted (a killed attempt left it half-built; it resumes from there)"
 
 
 def duration(seconds: float) -> str:
@@ -218,7 +219,8 @@ def _cell_status(cell_id: str, run_dir: Path, keys: list[str]) -> CellStatus:
         except (OSError, ValueError, TypeError):
             seconds = None
         return CellStatus(cell_id, "done", keys, seconds, results.stat().st_mtime)
-    partials = list(run_dir.parent.glob(f".{run_dir.name}.partial-*"))
+    partials = [work_dir_of(run_dir), *run_dir.parent.glob(f".{run_dir.name}.partial-*")]
+    partials = [p for p in partials if p.is_dir()]
     if any(is_locked(p / RUN_LOG) for p in partials):
         return CellStatus(cell_id, "running", keys)
     if is_failed_run(run_dir):

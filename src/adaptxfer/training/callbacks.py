@@ -20,6 +20,8 @@ class ProgressBar(TrainCallback):
         from adaptxfer.progress import manual_bar
 
         self._bar = manual_bar(state.settings.max_steps, self.description)
+        if state.step:  # resumed from a checkpoint
+            self._bar.update(state.step)
 
     def on_step_end(self, state: TrainState, event: StepEvent) -> None:
         losses = state.report.losses

@@ -6,7 +6,9 @@ training of MAD-X language adapters: :mod:`adaptxfer.language_adapters.training`
 Extension seam: :class:`TrainCallback` objects are called when training starts, after
 every optimiser step (with a :class:`StepEvent`: step, loss, learning rates, examples,
 time) and when it ends; they see the :class:`TrainState` (optimiser, scheduler, step
-counter). Progress bars are one such callback (:mod:`.callbacks`).
+counter, data position). Progress bars are one such callback (:mod:`.callbacks`), step
+checkpoints another (:mod:`.checkpoint`): given ``checkpoints``, :func:`fit` first resumes
+from the newest good checkpoint there.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ import torch
 
 if TYPE_CHECKING:
     from torch import nn
+
+    from adaptxfer.training.checkpoint import Checkpointing
 
 Batch = dict[str, torch.Tensor]
 
@@ -79,8 +83,14 @@ class TrainState:
     scheduler: Any  # torch.optim.lr_scheduler.LambdaLR
     params: list[nn.Parameter]
     report: TrainReport
+    names: list[str] = field(default_factory=list)  # each of ``params``' name
     step: int = 0
+    batches: int = 0  # micro-batches drawn from the stream: the data position
+    running: list[float] = field(default_factory=list)  # losses since the last curve point
     started: float = field(default_factory=time.perf_counter)
+
+    def named_params(self) -> list[tuple[str, nn.Parameter]]:
+        return list(zip(self.names, self.params, strict=True))
 
 
 @dataclass(frozen=True)
@@ -128,10 +138,13 @@ def fit(
     device: torch.device,
     modules: Sequence[nn.Module],
     callbacks: Sequence[TrainCallback] = (),
+    checkpoints: Checkpointing | None = None,
 ) -> TrainReport:
     """Train ``groups`` for ``settings.max_steps`` optimiser steps on ``batches`` (moved to
     ``device``), minimising ``loss_of(batch)``. ``modules`` are in train mode meanwhile and
-    in eval mode afterwards."""
+    in eval mode afterwards. With ``checkpoints``, training continues from the newest good
+    checkpoint there (``batches`` must be the stream a fresh start would draw) and saves
+    new ones as they say."""
     from transformers import get_linear_schedule_with_warmup
 
     groups = [g for g in groups if g.params]
@@ -145,21 +158,23 @@ def fit(
         optimizer, int(settings.warmup_ratio * settings.max_steps), settings.max_steps
     )
     report = TrainReport(0, 0, 0.0, trainable_parameters=sum(p.numel() for p in params))
-    state = TrainState(settings, optimizer, scheduler, params, report)
+    state = TrainState(settings, optimizer, scheduler, params, report, _names(modules, params))
+    if checkpoints is not None:
+        checkpoints.resume(state, batches)
+        callbacks = [*callbacks, checkpoints.callback()]
     for module in modules:
         module.train()
-    running: list[float] = []
     try:
         for callback in callbacks:
             callback.on_train_start(state)
         while state.step < settings.max_steps:
             step_losses = _step(state, batches, loss_of, device)
-            running += step_losses
+            state.running += step_losses
             state.step += 1
             report.steps = state.step
             if state.step % settings.loss_every == 0 or state.step == settings.max_steps:
-                report.losses.append(sum(running) / len(running))
-                running.clear()
+                report.losses.append(sum(state.running) / len(state.running))
+                state.running.clear()
             event = StepEvent(
                 step=state.step,
                 max_steps=settings.max_steps,
@@ -179,6 +194,19 @@ def fit(
     return report
 
 
+def _names(modules: Sequence[nn.Module], params: list[nn.Parameter]) -> list[str]:
+    """Each parameter's name in ``modules`` (prefixed by the module's index when there are
+    several), so that checkpoints store parameters by name, not by position."""
+    index = {id(p): i for i, p in enumerate(params)}
+    names: list[str | None] = [None] * len(params)
+    for k, module in enumerate(modules):
+        for name, param in module.named_parameters():
+            i = index.get(id(param))
+            if i is not None and names[i] is None:
+                names[i] = f"{k}.{name}" if len(modules) > 1 else name
+    return [name or f"param.{i}" for i, name in enumerate(names)]
+
+
 def _step(
     state: TrainState,
     batches: Iterator[Batch],
@@ -190,6 +218,7 @@ def _step(
     losses = []
     for _ in range(accum):
         batch = {k: v.to(device) for k, v in next(batches).items()}
+        state.batches += 1
         with autocast_for(device):
             loss = loss_of(batch) / accum
         loss.backward()

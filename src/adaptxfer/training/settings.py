@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import Field
 
 from adaptxfer.strict_model import StrictModel
+
+# Settings that change how a training is carried out, not what it produces: they are left
+# out of what determines an adapter (the store key) and of a run's resume fingerprint.
+NOT_DETERMINING = frozenset({"checkpoint_every"})
 
 
 class TrainSettings(StrictModel):
@@ -24,3 +30,13 @@ class TrainSettings(StrictModel):
         True, description="batch examples of similar length (less padding)"
     )
     dev_examples: int = Field(500, ge=1, description="dev examples scored after training")
+    checkpoint_every: int | None = Field(
+        50,
+        ge=1,
+        description="save a step checkpoint every N optimiser steps (always at Ctrl-C and "
+        "SIGTERM); null: only then",
+    )
+
+    def determining(self) -> dict[str, Any]:
+        """The settings that determine the trained weights (all but :data:`NOT_DETERMINING`)."""
+        return self.model_dump(exclude=set(NOT_DETERMINING))

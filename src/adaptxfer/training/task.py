@@ -14,6 +14,7 @@ from adaptxfer.training.loop import Batch, LoopSettings, ParamGroup, TrainCallba
 if TYPE_CHECKING:
     from adaptxfer.tasks.kinds import TaskKind
     from adaptxfer.tasks.model import TaskModel
+    from adaptxfer.training.checkpoint import Checkpointing
     from adaptxfer.training.settings import TrainSettings
 
 
@@ -27,9 +28,11 @@ def train(
     seed: int,
     description: str = "train",
     callbacks: Sequence[TrainCallback] = (),
+    checkpoints: Checkpointing | None = None,
 ) -> TrainReport:
     """Train the parameters that require grad (the composition's trainable adapters; the
-    head at ``head_lr``) for ``settings.max_steps`` optimiser steps."""
+    head at ``head_lr``) for ``settings.max_steps`` optimiser steps; with ``checkpoints``,
+    resumably (see :mod:`.checkpoint`)."""
     seed_everything(seed)  # dropout
     head = {id(p) for p in (model.head.parameters() if model.head is not None else [])}
     params = [p for p in model.parameters() if p.requires_grad]
@@ -47,6 +50,7 @@ def train(
         device=model.device,
         modules=[model],
         callbacks=[ProgressBar(description), *callbacks],
+        checkpoints=checkpoints,
     )
 
 
