@@ -105,6 +105,7 @@ def sentence_vectors(
         batch_size=settings.batch_size,
         max_length=encoding.max_length,
         progress=description,
+        precision=settings.precision,
     )
 
 
