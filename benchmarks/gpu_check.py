@@ -236,7 +236,7 @@ def main() -> None:
             folder = build_checkpoint(size, Path(tmp))
             for quantization in ("none", "nf4"):
                 for method in ("lora", "seq_bn"):
-                    weights = "bf16" if quantization == "none" else "nf4"
+                    weights = "full" if quantization == "none" else "nf4"  # row: the dtype
                     if time.perf_counter() - started > args.budget_s:
                         rows.append(Row(size.name, weights, method, "skipped: time budget"))
                         continue
