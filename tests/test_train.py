@@ -21,6 +21,7 @@ from adaptxfer.training.loop import (
     TrainState,
     fit,
 )
+from adaptxfer.training.precision import resolve_precision
 
 
 def test_intermediate_lora_learns_english_paraphrase(tmp_path: Path) -> None:
@@ -37,6 +38,10 @@ def test_intermediate_lora_learns_english_paraphrase(tmp_path: Path) -> None:
     dev = Manifest.read(artifact).metrics["dev"]
     assert dev["examples"] == 200
     assert dev["accuracy"] >= 75.0, dev
+    # ``precision: auto`` trained in bf16 on CPUs with AVX512-BF16/AMX, else in fp32
+    train = Manifest.read(artifact).metrics["train"]
+    assert train["precision"] == resolve_precision("auto", torch.device("cpu"))
+    assert train["loss_curve"][-1] < train["loss_curve"][0]
     # A second request for the same adapter reuses it: trained exactly once.
     assert intermediate_artifact(recipe, ("bible-para-en",), 0, store) == artifact
     assert len(store.trainings()) == 1

@@ -34,6 +34,7 @@ from adaptxfer.recipes.schema import Recipe
 from adaptxfer.store import AdapterStore
 from adaptxfer.tasks import skips
 from adaptxfer.tasks.kinds import get_kind
+from adaptxfer.tasks.kinds.vector_cache import reusing_vectors
 from adaptxfer.tasks.loading import load_split
 from adaptxfer.tasks.model import TaskModel
 from adaptxfer.tasks.registry import get_task
@@ -283,9 +284,15 @@ def run_arm(
     else:
         model = TaskModel(assembly.encoder, None)
     scores = {}
-    for lang in progress_bar(recipe.target_languages(), f"evaluate {arm.label}", unit="lang"):
-        assembly.activate_language(lang)  # MAD-X: the target language's adapter
-        scores[lang] = evaluate_language(recipe, target, model, assembly.backbone.tokenizer, lang)
+    # the English side of retrieval/mining, encoded once for all languages unless the
+    # encoder changes per language (MAD-X's language adapters)
+    swaps = bool(arm.composition.selected().language_adapters(recipe.target_languages()))
+    with reusing_vectors(enabled=not swaps):
+        for lang in progress_bar(recipe.target_languages(), f"evaluate {arm.label}", unit="lang"):
+            assembly.activate_language(lang)  # MAD-X: the target language's adapter
+            scores[lang] = evaluate_language(
+                recipe, target, model, assembly.backbone.tokenizer, lang
+            )
     train_record = report.to_dict() if report else None
     artifact = None
     if artifact_dir is not None and (assembly.backend.adapter_names() or model.head is not None):

@@ -74,6 +74,7 @@ def encode_pooled(
     batch_size: int = 32,
     max_length: int = 128,
     progress: bool | str = False,
+    precision: str = "fp32",
 ) -> torch.Tensor:
     """One vector per text from hidden layer ``layer``, as float32 ``[len(texts), hidden]``:
     the mean over its non-pad tokens (``pooling="mean"``) or its first token, ``<s>``
@@ -83,11 +84,14 @@ def encode_pooled(
     count from the end. Works on any model whose forward takes ``input_ids``,
     ``attention_mask`` and ``output_hidden_states`` (bare, peft- or adapters-wrapped).
     Texts are batched by length (less padding) and returned in input order. ``progress``
-    shows a bar; a string is its description.
+    shows a bar; a string is its description. ``precision`` (``auto``, ``fp32``, ``bf16``:
+    :mod:`adaptxfer.training.precision`) is what the forward computes in; vectors are
+    float32 either way.
     """
     import torch
 
     from adaptxfer.progress import progress_bar
+    from adaptxfer.training.precision import autocast, resolve_precision
 
     if batch_size < 1:
         raise RecipeError(f"batch_size must be at least 1, got {batch_size}")
@@ -104,12 +108,14 @@ def encode_pooled(
         description = progress if isinstance(progress, str) else "encoding"
         steps = progress_bar(batches, description, total=len(batches), unit="batch")
     device = _device_of(model)
+    resolved = resolve_precision(precision, device, setting="eval.precision")
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
     modes = {module: module.training for module in model.modules()}
     model.eval()
     pooled: list[torch.Tensor] = []
     try:
-        with torch.no_grad():  # not inference_mode: bnb may repack weights during forward
+        # not inference_mode: bnb may repack weights during forward
+        with torch.no_grad(), autocast(resolved, device):
             for batch in steps:
                 ids, mask = _pad([encoded[i] for i in batch], pad_id, device)
                 output = model(

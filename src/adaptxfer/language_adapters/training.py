@@ -21,7 +21,8 @@ from adaptxfer.language_adapters.mlm_head import TiedMaskedLMHead
 from adaptxfer.language_adapters.settings import LanguageAdapterSettings
 from adaptxfer.language_adapters.texts import language_texts, resolve_translation
 from adaptxfer.training.callbacks import ProgressBar
-from adaptxfer.training.loop import Batch, LoopSettings, ParamGroup, autocast_for, fit
+from adaptxfer.training.loop import Batch, LoopSettings, ParamGroup, fit
+from adaptxfer.training.precision import autocast, resolve_precision
 
 if TYPE_CHECKING:
     from torch import nn
@@ -128,8 +129,9 @@ def evaluate_mlm(
     model.eval()
     head.eval()
     total_loss, correct, count = 0.0, 0, 0
+    precision = resolve_precision("auto", device)  # as the loop trains (LoopSettings)
     for batch in batches:
-        with autocast_for(device):
+        with autocast(precision, device):
             loss, right, n = mlm_loss(model, head, {k: v.to(device) for k, v in batch.items()})
         total_loss += float(loss) * n
         correct += right

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from adaptxfer.strict_model import StrictModel
+from adaptxfer.training.precision import Precision
 
 
 class EvalSettings(StrictModel):
@@ -34,6 +35,9 @@ class EvalSettings(StrictModel):
     doc_stride: int = Field(128, ge=1)
     n_best: int = Field(20, ge=1)
     max_answer_length: int = Field(30, ge=1)
+    precision: Precision = Field(
+        "auto", description="as train.precision: bf16 autocast where native, else fp32"
+    )
 
     @model_validator(mode="after")
     def _preset_or_own_encoding(self) -> EvalSettings:

@@ -133,7 +133,7 @@ def _capture(state: TrainState) -> tuple[dict[str, torch.Tensor], dict[str, Any]
         "examples": report.examples,
         "seconds": time.perf_counter() - state.started,
         "losses": report.losses,
-        "running": state.running,
+        "running": [float(x) for x in state.running],  # device tensors: one sync here
         "optimizer": {"param_groups": optimizer["param_groups"], "state": plain},
         "scheduler": state.scheduler.state_dict(),
         "rng": {

@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import Field
 
 from adaptxfer.strict_model import StrictModel
+from adaptxfer.training.precision import Precision
 
 # Settings that change how a training is carried out, not what it produces: they are left
 # out of what determines an adapter (the store key) and of a run's resume fingerprint.
@@ -36,7 +37,19 @@ class TrainSettings(StrictModel):
         description="save a step checkpoint every N optimiser steps (always at Ctrl-C and "
         "SIGTERM); null: only then",
     )
+    precision: Precision = Field(
+        "auto",
+        description="auto: bf16 autocast where the hardware has native bf16 "
+        "(AVX512-BF16/AMX CPUs, bf16 GPUs), else fp32",
+    )
 
     def determining(self) -> dict[str, Any]:
-        """The settings that determine the trained weights (all but :data:`NOT_DETERMINING`)."""
-        return self.model_dump(exclude=set(NOT_DETERMINING))
+        """The settings that determine the trained weights (the store key): all but
+        :data:`NOT_DETERMINING`, and ``precision`` only when chosen explicitly. ``auto`` is
+        the hardware's choice, like the device (which no key records either), so adapters
+        trained before the setting existed keep their keys; the precision that ran is in
+        the training report."""
+        dump = self.model_dump(exclude=set(NOT_DETERMINING))
+        if self.precision == "auto":
+            del dump["precision"]
+        return dump

@@ -40,7 +40,14 @@ def train(
         ParamGroup([p for p in params if id(p) not in head], settings.lr),
         ParamGroup([p for p in params if id(p) in head], settings.head_lr or settings.lr),
     ]
-    schedule = ("max_steps", "warmup_ratio", "max_grad_norm", "weight_decay", "grad_accum")
+    schedule = (
+        "max_steps",
+        "warmup_ratio",
+        "max_grad_norm",
+        "weight_decay",
+        "grad_accum",
+        "precision",
+    )
     loop = LoopSettings(**settings.model_dump(include=set(schedule)))
     return fit(
         groups,

@@ -164,9 +164,7 @@ class ArgmaxKind(PredictingKind):
         lang: str,
     ) -> list[int]:
         features = self.featurize(task, data, tokenizer, settings.max_length, train=False)
-        rows = row_logits(
-            self, model, features, tokenizer, settings.batch_size, f"{task.name} {lang}"
-        )
+        rows = row_logits(self, model, features, tokenizer, settings, f"{task.name} {lang}")
         return [int(row.argmax(-1)) for row in rows]
 
     def references(self, data: Any) -> list[int]:
@@ -197,23 +195,28 @@ def row_logits(
     model: TaskModel,
     features: Any,
     tokenizer: Any,
-    batch_size: int,
+    settings: EvalSettings,
     description: str = "",
 ) -> list[torch.Tensor]:
-    """The model's logits for every feature row, in input order, on the CPU.
+    """The model's logits for every feature row, in input order, on the CPU, as float32.
 
     Rows are batched by length (far less padding on CPU); a row's tensor may be longer
-    than its own tokens (padded to its batch), never shorter.
+    than its own tokens (padded to its batch), never shorter. The forward runs in
+    ``settings.precision`` (bf16 autocast where native: :mod:`adaptxfer.training.precision`).
     """
+    from adaptxfer.training.precision import autocast, resolve_precision
+
+    batch_size = settings.batch_size
     collate = kind.collator(tokenizer)
     rows = features.select_columns(model_inputs(features.column_names))
     order = sorted(range(len(rows)), key=lambda i: -token_count(rows[i]["input_ids"]))
     out: list[torch.Tensor | None] = [None] * len(rows)
     device = model.device
+    precision = resolve_precision(settings.precision, device, setting="eval.precision")
     was_training = model.training
     model.eval()
     try:
-        with torch.inference_mode():
+        with torch.inference_mode(), autocast(precision, device):
             starts = range(0, len(order), batch_size)
             for start in progress_bar(starts, description=description, unit="batch"):
                 index = order[start : start + batch_size]

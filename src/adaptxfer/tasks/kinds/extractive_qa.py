@@ -299,9 +299,7 @@ class ExtractiveQAKind(PredictingKind):
         windows = self._windows(
             data, tokenizer, settings.max_length, settings.doc_stride, train=False
         )
-        rows = row_logits(
-            self, model, windows, tokenizer, settings.batch_size, f"{task.name} {lang}"
-        )
+        rows = row_logits(self, model, windows, tokenizer, settings, f"{task.name} {lang}")
         per_window = rows
         return decode_answers(
             per_window,

@@ -93,18 +93,28 @@ def sentence_vectors(
     use: Use,
     description: str,
 ) -> torch.Tensor:
+    """One vector per text (reused within :func:`~.vector_cache.reusing_vectors`: the
+    English side, identical for every language, is then encoded once)."""
     from adaptxfer.backbones import encode_pooled
+    from adaptxfer.tasks.kinds.vector_cache import cached_vectors
 
     encoding = sentence_encoding(model, settings, use)
-    return encode_pooled(
+    how = (encoding, settings.batch_size, settings.precision)
+    return cached_vectors(
         model.encoder,
-        tokenizer,
+        how,
         texts,
-        layer=encoding.layer,
-        pooling=encoding.pooling,  # type: ignore[arg-type]
-        batch_size=settings.batch_size,
-        max_length=encoding.max_length,
-        progress=description,
+        lambda: encode_pooled(
+            model.encoder,
+            tokenizer,
+            texts,
+            layer=encoding.layer,
+            pooling=encoding.pooling,  # type: ignore[arg-type]
+            batch_size=settings.batch_size,
+            max_length=encoding.max_length,
+            progress=description,
+            precision=settings.precision,
+        ),
     )
 
 

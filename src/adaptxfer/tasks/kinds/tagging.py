@@ -159,9 +159,7 @@ class TaggingKind(PredictingKind):
         label ("O" for NER) so that every reference word is still scored."""
         features = self.featurize(task, data, tokenizer, settings.max_length, train=False)
         names = list(task.label_names)
-        rows = row_logits(
-            self, model, features, tokenizer, settings.batch_size, f"{task.name} {lang}"
-        )
+        rows = row_logits(self, model, features, tokenizer, settings, f"{task.name} {lang}")
         all_labels = features["labels"]
         lengths = [len(tokens) for tokens in data["tokens"]]
         predictions: list[list[str]] = []
