@@ -23,7 +23,7 @@ def test_piped_tasks_listing_has_every_name_whole(capsys: pytest.CaptureFixture)
     assert main(["tasks"]) == EXIT_OK
     captured = capsys.readouterr()
     lines = captured.out.splitlines()
-    assert lines[0].split() == ["task", "role", "kind", "metric", "languages", "source"]
+    assert lines[0].split() == ["task", "role", "kind", "metric", "floor", "languages", "source"]
     assert "…" not in captured.out
     tasks = all_tasks()
     assert [line.split()[0] for line in lines[1:]] == list(tasks)  # one line per task
