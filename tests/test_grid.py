@@ -293,3 +293,39 @@ def test_ray_engine_on_a_local_instance(tmp_path: Path) -> None:
     assert "INFO transformers.configuration_utils" in (baseline / "run.log").read_text()
     failed = out / "cells" / "e5-small" / "bible-tatoeba" / "mnli__sequential__seed0"
     assert "intermediate mnli (seed 0) failed" in (failed / "run.log").read_text()
+
+
+def test_units_orders_and_mixtures_expand_into_their_own_adapters(tmp_path: Path) -> None:
+    """English-first vs German-first orders (``permute``), and a multi-task mixture with
+    its sampling; the German unit trains once and is shared by both orders' prefixes."""
+    body = (
+        "intermediates:\n"
+        "  - {tasks: [bible-para-en, bible-para-x@de], permute: true}\n"
+        "  - {tasks: [bible-para-en, pos-en], mode: multitask, mixture: {temperature: 2}}\n"
+        "targets: [bible-para-x]\nlanguages: [fr]\nbaseline: false\n"
+    )
+    grid = load_grid(write_grid(tmp_path, body), tmp_path / "out")
+    labels = [c.labels["intermediate"] for c in grid.cells]
+    assert labels == [
+        "bible-para-en > bible-para-x@de",
+        "bible-para-x@de > bible-para-en",
+        "bible-para-en+pos-en",
+    ]
+    assert sorted(j.chain for j in grid.intermediate_jobs()) == [
+        ("bible-para-en",),
+        ("bible-para-en", "bible-para-x@de"),
+        ("bible-para-en+pos-en",),
+        ("bible-para-x@de",),
+        ("bible-para-x@de", "bible-para-en"),
+    ]
+    mixture = grid.cells[2].recipe.intermediate.mixture
+    assert (mixture.temperature, mixture.cap) == (2.0, None)
+    with pytest.raises(Exception, match="a multitask mixture has no order"):
+        load_grid(
+            write_grid(
+                tmp_path,
+                "intermediates: [{tasks: [pos-en, bible-para-en], mode: multitask, "
+                "permute: true}]\ntargets: [bible-para-x]\n",
+            ),
+            tmp_path / "out2",
+        )

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from adaptxfer.compose.none import Baseline
 from adaptxfer.compose.settings import CompositionConfig
+from adaptxfer.tasks.units import MIXTURE_SEPARATOR
 
 if TYPE_CHECKING:
     from adaptxfer.recipes.schema import Recipe
@@ -57,5 +58,7 @@ def intermediate_spec(recipe: Recipe, chain: tuple[str, ...], seed: int) -> dict
         "seed": seed,
         "data_dir": recipe.data_dir,
     }
+    if any(MIXTURE_SEPARATOR in unit for unit in chain):  # how its mixtures were sampled
+        spec["mixture"] = recipe.intermediate.mixture.model_dump()
     shared = recipe.shared_adapter(chain)
     return spec if shared is None else {**spec, "from_hub": str(shared)}

@@ -39,6 +39,7 @@ from adaptxfer.tasks.loading import load_split
 from adaptxfer.tasks.model import TaskModel
 from adaptxfer.tasks.registry import get_task
 from adaptxfer.tasks.spec import TaskSpec
+from adaptxfer.tasks.units import Unit, member_spec, parse_unit
 from adaptxfer.tracking.tracker import Tracker, train_callbacks
 from adaptxfer.training.loop import TrainCallback, TrainReport
 from adaptxfer.training.settings import TrainSettings
@@ -108,7 +109,7 @@ def _train_intermediate(
     earlier = (
         intermediate_artifact(recipe, chain[:-1], seed, store, tracker) if len(chain) > 1 else None
     )
-    task = get_task(chain[-1])
+    unit = parse_unit(chain[-1])
     backbone = load_backbone(recipe.backbone, quantization=recipe.quantization)
     assembly = Assembly.create(backbone, backend_library(recipe.method))
     if earlier is None:
@@ -118,38 +119,107 @@ def _train_intermediate(
     name = assembly.backend.adapter_names()[0]
     assembly.train_alone(name)
     settings = recipe.phase_train("intermediate")
+    callbacks = train_callbacks(tracker, chain)
+    provenance: dict[str, Any] = {"chain": list(chain), "seed": seed}
     with skips.collecting() as skipped:
-        model, report = _train_head_and_adapter(
-            recipe,
-            task,
-            assembly,
-            settings,
-            seed,
-            f"{task.name} (intermediate)",
-            train_callbacks(tracker, chain),
-            checkpoints,
+        if unit.is_mixture:
+            task, model, metrics = _train_mixture(
+                recipe, unit, assembly, settings, seed, callbacks, checkpoints
+            )
+            provenance["mixture"] = metrics.pop("mixture")
+        else:
+            task = member_spec(unit.members[0])
+            model, report = _train_head_and_adapter(
+                recipe,
+                task,
+                assembly,
+                settings,
+                seed,
+                f"{unit.name} (intermediate)",
+                callbacks,
+                checkpoints,
+            )
+            dev = evaluate_language(
+                recipe,
+                task,
+                model,
+                backbone.tokenizer,
+                task.train_language,
+                split="dev",
+                max_examples=settings.dev_examples,
+            )
+            metrics = {"dev": dev, "train": report.to_dict()}
+    if skipped:
+        metrics["skipped"] = [s.to_dict() for s in skipped]
+    save_model(out, recipe, task, assembly, model, metrics=metrics, provenance=provenance)
+
+
+def _train_mixture(
+    recipe: Recipe,
+    unit: Unit,
+    assembly: Assembly,
+    settings: TrainSettings,
+    seed: int,
+    callbacks: list[TrainCallback],
+    checkpoints: Path,
+) -> tuple[TaskSpec, TaskModel, dict[str, Any]]:
+    """One adapter trained on a mixture of tasks (one head each); returns the first
+    member's task and model (the artifact keeps that head) and the metrics: every
+    member's dev scores (``member/metric``) and the mixture as sampled."""
+    from adaptxfer.training.checkpoint import Checkpointing
+    from adaptxfer.training.mixture import mixture_rates
+    from adaptxfer.training.task import train_mixture
+
+    tokenizer = assembly.backbone.tokenizer
+    specs = [member_spec(m) for m in unit.members]
+    members, sizes = [], []
+    for spec in specs:
+        kind = get_kind(spec.kind)
+        model = task_model(spec, assembly, seed, stream=f"head:{spec.name}")
+        data = load_split(
+            spec,
+            spec.train_language,
+            "train",
+            data_dir=recipe.data_dir,
+            seed=seed,
+            max_examples=training_examples(settings),
         )
-        dev = evaluate_language(
+        features = kind.featurize(spec, data, tokenizer, settings.max_length, train=True)
+        members.append((model, kind, features))
+        sizes.append(len(data))
+    rates = mixture_rates(sizes, recipe.intermediate.mixture)
+    plan = Checkpointing(Path(checkpoints), settings.checkpoint_every, unit.name)
+    report, drawn = train_mixture(
+        members,
+        tokenizer,
+        settings,
+        rates,
+        seed=seed,
+        description=f"{unit.name} (intermediate, multi-task)",
+        callbacks=callbacks,
+        checkpoints=plan,
+    )
+    dev: dict[str, float] = {}
+    primary = []  # each member's primary score (the first a kind returns)
+    for spec, (model, _, _) in zip(specs, members, strict=True):
+        scores = evaluate_language(
             recipe,
-            task,
+            spec,
             model,
-            backbone.tokenizer,
-            "en",
+            tokenizer,
+            spec.train_language,
             split="dev",
             max_examples=settings.dev_examples,
         )
-    metrics = {"dev": dev, "train": report.to_dict()}
-    if skipped:
-        metrics["skipped"] = [s.to_dict() for s in skipped]
-    save_model(
-        out,
-        recipe,
-        task,
-        assembly,
-        model,
-        metrics=metrics,
-        provenance={"chain": list(chain), "seed": seed},
-    )
+        dev.update({f"{spec.name}/{k}": v for k, v in scores.items()})
+        primary.append(next(iter(scores.values())))
+    dev = {"mean": sum(primary) / len(primary), **dev}
+    mixture = [
+        {"task": spec.name, "examples": n, "rate": round(rate, 4), "batches": k}
+        for spec, n, rate, k in zip(specs, sizes, rates, drawn, strict=True)
+    ]
+    metrics = {"dev": dev, "train": report.to_dict(), "mixture": mixture}
+    return specs[0], members[0][0], metrics
 
 
 def save_model(
@@ -178,14 +248,15 @@ def save_model(
     return save_artifact(out, assembly, model.head, manifest)
 
 
-def task_model(task: TaskSpec, assembly: Assembly, seed: int) -> TaskModel:
+def task_model(task: TaskSpec, assembly: Assembly, seed: int, stream: str = "head") -> TaskModel:
     """The assembly's encoder under a new head for ``task``, initialised from ``seed``
-    (the intermediate and the target phase start from the same head weights)."""
+    (the intermediate and the target phase start from the same head weights; the heads
+    of a mixture's members each from their own ``stream``)."""
     from adaptxfer.seeding import seeded
     from adaptxfer.tasks.heads import build_head
 
-    head_config = get_kind(task.kind).head_config(task, assembly.backbone.hidden_size)
-    with seeded(seed, "head"):
+    head_config = get_kind(task.kind).head_config_for(task, assembly.backbone)
+    with seeded(seed, stream):
         head = build_head(head_config).to(assembly.backbone.device)
     return TaskModel(assembly.encoder, head, head_config)
 

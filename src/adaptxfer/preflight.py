@@ -49,11 +49,12 @@ def splits_read(recipe: Recipe) -> list[tuple[TaskSpec, str, str]]:
     every target language."""
     from adaptxfer.tasks.kinds import get_kind
     from adaptxfer.tasks.registry import get_task
+    from adaptxfer.tasks.units import unit_specs
 
     found: list[tuple[TaskSpec, str, str]] = []
-    for name in dict.fromkeys(recipe.intermediate.tasks):
-        task = get_task(name)
-        found += [(task, task.train_language, "train"), (task, "en", "dev")]
+    for unit in dict.fromkeys(recipe.intermediate.tasks):
+        for task in unit_specs(unit):
+            found += [(task, task.train_language, "train"), (task, task.train_language, "dev")]
     target = get_task(recipe.target.task)
     kind = get_kind(target.kind)
     if kind.trainable:

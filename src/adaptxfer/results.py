@@ -254,7 +254,12 @@ class RunResult:
             lines += ["", "Other values (average over languages):", "", *others]
         inter = _intermediate_lines(self.outcomes)
         if inter:
-            lines += ["", "Intermediate adapters (English dev):", "", *inter]
+            lines += [
+                "",
+                "Intermediate adapters (dev, in each task's training language):",
+                "",
+                *inter,
+            ]
         if self.skipped:
             lines += ["", "Rows left out (counted, by convention):", ""]
             lines += [
@@ -293,7 +298,9 @@ def _intermediate_lines(outcomes: list[dict[str, Any]]) -> list[str]:
     lines = []
     for (chain, seed), metrics in sorted(seen.items()):
         dev = {
-            k: v for k, v in (metrics.get("dev") or {}).items() if k not in ("examples", "seconds")
+            k: v
+            for k, v in (metrics.get("dev") or {}).items()
+            if k.rsplit("/", 1)[-1] not in ("examples", "seconds", "masked_tokens")
         }
         shown = ", ".join(f"{k} {v:.1f}" for k, v in dev.items())
         lines.append(f"- {chain} (seed {seed}): {shown}")

@@ -296,6 +296,9 @@ def _cell(
     else:
         label, comp_name = inter.label(), comp.name
         data["intermediate"] = {"tasks": list(inter.tasks), "train": {**inter_train, **inter.train}}
+        mixture = base_inter.get("mixture", {}) if isinstance(base_inter, dict) else {}
+        if mixture or inter.mixture:
+            data["intermediate"]["mixture"] = {**mixture, **inter.mixture}
         if inter.from_hub:
             data["intermediate"]["from_hub"] = [ref.model_dump() for ref in inter.from_hub]
         data["composition"] = comp.model_dump()

@@ -23,7 +23,7 @@ from __future__ import annotations
 from itertools import permutations
 from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from adaptxfer.compose.settings import CompositionConfig
 from adaptxfer.hub.reference import HubRef, hub_refs
@@ -32,18 +32,32 @@ from adaptxfer.strict_model import StrictModel
 
 
 class IntermediateEntry(StrictModel):
-    """One value of the intermediate axis: a task or an ordered chain of tasks, with
-    optional ``intermediate.train`` overrides (so one task at two budgets is two values).
-    ``permute: true`` expands a chain into every order of its tasks; ``from_hub:
-    OWNER/NAME`` takes the adapter from the Hub instead of training it."""
+    """One value of the intermediate axis: a task or an ordered chain of tasks (units:
+    ``task@lang``, ``a+b``; :mod:`adaptxfer.tasks.units`), with optional
+    ``intermediate.train`` overrides (so one task at two budgets is two values).
+    ``permute: true`` expands a chain into every order of its tasks; ``mode: multitask``
+    makes the tasks one multi-task unit (``mixture`` overrides the base's sampling);
+    ``from_hub: OWNER/NAME`` takes the adapter from the Hub instead of training it."""
 
     name: str | None = None
     tasks: list[str] = Field(min_length=1)
+    mode: Literal["sequential", "multitask"] = "sequential"
+    mixture: dict[str, Any] = Field(default_factory=dict)
     train: dict[str, Any] = Field(default_factory=dict)
     permute: bool = False
     from_hub: list[HubRef] = Field(default_factory=list)
 
     _from_hub_short = field_validator("from_hub", mode="before")(lambda cls, v: hub_refs(v))
+
+    @model_validator(mode="after")
+    def _one_mixture(self) -> IntermediateEntry:
+        if self.mode == "multitask" and len(self.tasks) > 1:
+            if self.permute:
+                raise ValueError("permute orders a chain; a multitask mixture has no order")
+            from adaptxfer.tasks.units import mixture_of
+
+            self.tasks = [mixture_of(self.tasks)]
+        return self
 
     def label(self) -> str:
         return self.name or " > ".join(self.tasks)

@@ -64,12 +64,13 @@ def main_adapter(manifest: Manifest):  # -> AdapterEntry
 
 # -- front matter -------------------------------------------------------------------------
 def _dataset_ids(task_names: list[str]) -> list[str]:
-    from adaptxfer.tasks.registry import get_task
+    """The Hub datasets behind tasks (or intermediate units: ``a+b@de``)."""
     from adaptxfer.tasks.spec import CombinedSource, HubSource
+    from adaptxfer.tasks.units import unit_specs
 
+    sources = [spec.source for name in task_names for spec in unit_specs(name)]
     ids: list[str] = []
-    for name in task_names:
-        source = get_task(name).source
+    for source in sources:
         if isinstance(source, HubSource):
             ids.append(source.path)
         elif isinstance(source, CombinedSource):
@@ -111,7 +112,7 @@ def eval_results(source: PushSource) -> list[EvalResult]:
     if source.role == "intermediate":
         dev = manifest.metrics.get("dev") or {}
         found += _results(manifest.task, manifest.kind, "validation", "en", dev,
-                          f"{manifest.task} (English dev)")  # fmt: skip
+                          f"{manifest.task} (dev)")  # fmt: skip
         for use in source.uses:
             target = get_task(use.target)
             label = f"{use.target} zero-shot ({use.arm}, seed {use.seed})"
@@ -218,7 +219,7 @@ def _scores(source: PushSource) -> list[str]:
     if source.role == "intermediate":
         dev = {k: v for k, v in (manifest.metrics.get("dev") or {}).items() if k not in NOT_METRICS}
         shown = ", ".join(f"{k} {v:.1f}" for k, v in dev.items()) or "not recorded"
-        lines.append(f"English dev ({manifest.task}): {shown} (percent).")
+        lines.append(f"Dev ({manifest.task}, in its training language): {shown} (percent).")
         if source.uses:
             lines += ["", *_uses_table(source.uses)]
         return lines

@@ -16,19 +16,33 @@ from torch.nn import functional as F
 
 
 class TiedMaskedLMHead(nn.Module):
-    """hidden -> transform -> inverse invertible adapter -> hidden @ E^T + bias."""
+    """hidden -> transform -> inverse invertible adapter -> hidden @ E^T + bias.
 
-    def __init__(self, encoder: nn.Module) -> None:
+    Built from sizes alone (so a saved head config rebuilds it) and tied to an encoder's
+    word embeddings by :meth:`bind` (:meth:`for_encoder` does both)."""
+
+    def __init__(self, hidden_size: int, vocab_size: int, layer_norm_eps: float = 1e-5) -> None:
         super().__init__()
+        self.encoder: list[nn.Module] = []  # a list: not a submodule (no double registration)
+        self.dense = nn.Linear(hidden_size, hidden_size)
+        self.layer_norm = nn.LayerNorm(hidden_size, eps=layer_norm_eps)
+        self.bias = nn.Parameter(torch.zeros(vocab_size))
+
+    @classmethod
+    def for_encoder(cls, encoder: nn.Module) -> TiedMaskedLMHead:
         config = encoder.config
-        hidden = int(config.hidden_size)
-        self.encoder = [encoder]  # a list: not a submodule (no double registration/saving)
-        self.dense = nn.Linear(hidden, hidden)
-        self.layer_norm = nn.LayerNorm(hidden, eps=float(config.layer_norm_eps))
-        self.bias = nn.Parameter(torch.zeros(int(config.vocab_size)))
+        head = cls(int(config.hidden_size), int(config.vocab_size), float(config.layer_norm_eps))
+        return head.bind(encoder)
+
+    def bind(self, encoder: nn.Module) -> TiedMaskedLMHead:
+        """Tie the vocabulary projection to ``encoder``'s (frozen) word embeddings."""
+        self.encoder[:] = [encoder]
+        return self
 
     @property
     def word_embeddings(self) -> torch.Tensor:
+        if not self.encoder:
+            raise RuntimeError("masked-LM head used before bind(encoder)")
         return self.encoder[0].get_input_embeddings().weight
 
     def logits(self, hidden: torch.Tensor) -> torch.Tensor:

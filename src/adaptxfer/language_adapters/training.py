@@ -223,7 +223,7 @@ def train_language_adapter(
     data = _data(backbone.tokenizer, lang, settings)
     ensure_adapters(model)
     with seeded(settings.seed, "mlm-head", lang):
-        head = TiedMaskedLMHead(model).to(backbone.device)
+        head = TiedMaskedLMHead.for_encoder(model).to(backbone.device)
     metrics: dict[str, Any] = {
         "lang": lang,
         "translation": data.translation,

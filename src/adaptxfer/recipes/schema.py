@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from adaptxfer.compose.settings import CompositionConfig
 from adaptxfer.hub.reference import HubRef, hub_refs
@@ -20,6 +20,7 @@ from adaptxfer.recipes.short_forms import Logs, Named, Task, Tasks
 from adaptxfer.strict_model import StrictModel
 from adaptxfer.tasks.settings import EvalSettings
 from adaptxfer.tracking.settings import LogSettings
+from adaptxfer.training.mixture import MixtureSettings
 from adaptxfer.training.settings import TrainSettings
 
 if TYPE_CHECKING:
@@ -30,16 +31,36 @@ Problem = tuple[tuple[str | int, ...], str]  # (key path, message)
 
 
 class IntermediatePhase(StrictModel):
-    """English intermediate tasks, in order (``sequential`` trains through them in turn;
-    ``stack`` puts the first at the bottom). ``train`` overrides the top-level block.
-    ``from_hub`` takes the adapter(s) from the Hub instead of training them: one repo
-    for the chain, or one per task when the composition keeps them apart."""
+    """Intermediate tasks, in order (``sequential`` trains through them in turn; ``stack``
+    puts the first at the bottom). Each is a unit (:mod:`adaptxfer.tasks.units`): a task,
+    ``task@lang`` (trained in another language), ``a+b`` (one multi-task adapter) or
+    ``mlm@lang``. ``mode: multitask`` trains all ``tasks`` as ONE adapter on their
+    mixture (the same as writing ``a+b+c``), sampled as ``mixture`` says. ``train``
+    overrides the top-level block. ``from_hub`` takes the adapter(s) from the Hub instead
+    of training them: one repo for the chain, or one per task when the composition keeps
+    them apart."""
 
     tasks: list[str] = Field(default_factory=list)
+    mode: Literal["sequential", "multitask"] = "sequential"
+    mixture: MixtureSettings = Field(default_factory=MixtureSettings)
     train: dict[str, Any] = Field(default_factory=dict)
     from_hub: list[HubRef] = Field(default_factory=list)
 
     _from_hub_short = field_validator("from_hub", mode="before")(lambda cls, v: hub_refs(v))
+
+    @model_validator(mode="after")
+    def _one_mixture(self) -> IntermediatePhase:
+        if self.mode == "multitask" and len(self.tasks) > 1:
+            from adaptxfer.tasks.units import mixture_of
+
+            self.tasks = [mixture_of(self.tasks)]
+        return self
+
+    def mixes(self) -> bool:
+        """Whether any unit trains on a mixture of tasks."""
+        from adaptxfer.tasks.units import MIXTURE_SEPARATOR
+
+        return any(MIXTURE_SEPARATOR in unit for unit in self.tasks)
 
 
 class TargetPhase(StrictModel):
@@ -92,17 +113,19 @@ class Recipe(StrictModel):
         ]
 
     def _task_problems(self, tasks: dict[str, TaskSpec]) -> list[Problem]:
+        from adaptxfer.tasks.units import unit_problem
+
         found: list[Problem] = []
-        for role, key, names in (
-            ("intermediate", ("intermediate", "tasks"), self.intermediate.tasks),
-            ("target", ("target", "task"), [self.target.task]),
-        ):
-            known = sorted(n for n, t in tasks.items() if t.role == role)
-            for i, name in enumerate(names):
-                if name not in known:
-                    where = (*key, i) if role == "intermediate" else key
-                    message = f"unknown {role} task {name!r}; expected one of: {', '.join(known)}"
-                    found.append((where, message))
+        for i, unit in enumerate(self.intermediate.tasks):
+            problem = unit_problem(unit, tasks)
+            if problem is not None:
+                found.append((("intermediate", "tasks", i), problem))
+        known = sorted(n for n, t in tasks.items() if t.role == "target")
+        if self.target.task not in known:
+            message = (
+                f"unknown target task {self.target.task!r}; expected one of: {', '.join(known)}"
+            )
+            found.append((("target", "task"), message))
         return found
 
     def _language_problems(self, target: TaskSpec) -> list[Problem]:

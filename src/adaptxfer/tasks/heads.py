@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 from adaptxfer.errors import UnknownNameError
+from adaptxfer.language_adapters.mlm_head import TiedMaskedLMHead
 
 
 def pool(hidden: torch.Tensor, attention_mask: torch.Tensor, how: str) -> torch.Tensor:
@@ -65,6 +66,7 @@ HEADS: dict[str, type[nn.Module]] = {
     "sequence": SequenceHead,
     "token": TokenHead,
     "span": SpanHead,
+    "masked-lm": TiedMaskedLMHead,  # tied to the encoder's embeddings when used (``bind``)
 }
 
 

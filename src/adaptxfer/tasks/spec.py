@@ -132,7 +132,9 @@ class TaskSpec:
 
     ``languages`` are the languages it is evaluated in (intermediate tasks: ``("en",)``);
     ``train_language`` is the language of its training split (English for every task in
-    the zero-shot protocol). ``label_names`` fixes label order for classification and
+    the zero-shot protocol); ``other_train_languages`` are the languages besides it with a
+    training split (native or machine-translated), in which the task can also serve as an
+    intermediate task (``task@lang``, :mod:`.units`). ``label_names`` fixes label order for classification and
     tagging heads. ``kind_options`` passes kind-specific settings (e.g. the number of
     choices, or the hidden layer used for retrieval). ``floor`` is the score of an
     input-blind answer (see :class:`Floor`), where it has been measured.
@@ -147,6 +149,7 @@ class TaskSpec:
     description: str = ""
     label_names: tuple[str, ...] = ()
     train_language: str = "en"
+    other_train_languages: tuple[str, ...] = ()
     benchmark: str = ""
     kind_options: Mapping[str, Any] = field(default_factory=dict)
     reference: str = ""

@@ -40,6 +40,69 @@ def train(
         ParamGroup([p for p in params if id(p) not in head], settings.lr),
         ParamGroup([p for p in params if id(p) in head], settings.head_lr or settings.lr),
     ]
+    return fit(
+        groups,
+        batch_stream(kind, features, tokenizer, settings, seed),
+        lambda batch: kind.loss(kind.logits(model, batch), batch),
+        loop_settings(settings),
+        device=model.device,
+        modules=[model],
+        callbacks=[ProgressBar(description), *callbacks],
+        checkpoints=checkpoints,
+    )
+
+
+def train_mixture(
+    members: Sequence[tuple[TaskModel, TaskKind, Any]],
+    tokenizer: Any,
+    settings: TrainSettings,
+    rates: Sequence[float],
+    *,
+    seed: int,
+    description: str = "train",
+    callbacks: Sequence[TrainCallback] = (),
+    checkpoints: Checkpointing | None = None,
+) -> tuple[TrainReport, list[int]]:
+    """Multi-task training: ``members`` are (model, kind, features) whose models share one
+    encoder (its trainable adapters) and each have their own head; every micro-batch is
+    drawn from one member, chosen at ``rates`` (:mod:`.mixture`). Returns the report and
+    the batches drawn from each member."""
+    from adaptxfer.training.mixture import MixedStream
+
+    seed_everything(seed)  # dropout
+    heads = {id(p) for model, _, _ in members for p in model.head.parameters()}
+    params = list(
+        {id(p): p for m, _, _ in members for p in m.parameters() if p.requires_grad}.values()
+    )
+    groups = [
+        ParamGroup([p for p in params if id(p) not in heads], settings.lr),
+        ParamGroup([p for p in params if id(p) in heads], settings.head_lr or settings.lr),
+    ]
+    stream = MixedStream(
+        [batch_stream(kind, feats, tokenizer, settings, seed) for _, kind, feats in members],
+        rates,
+        seed,
+    )
+
+    def loss_of(batch: Batch) -> torch.Tensor:
+        model, kind, _ = members[stream.last]
+        return kind.loss(kind.logits(model, batch), batch)
+
+    report = fit(
+        groups,
+        stream,
+        loss_of,
+        loop_settings(settings),
+        device=members[0][0].device,
+        modules=[model for model, _, _ in members],
+        callbacks=[ProgressBar(description), *callbacks],
+        checkpoints=checkpoints,
+    )
+    return report, list(stream.drawn)
+
+
+def loop_settings(settings: TrainSettings) -> LoopSettings:
+    """The loop's schedule from a task's ``train`` block."""
     schedule = (
         "max_steps",
         "warmup_ratio",
@@ -48,17 +111,14 @@ def train(
         "grad_accum",
         "precision",
     )
-    loop = LoopSettings(**settings.model_dump(include=set(schedule)))
-    return fit(
-        groups,
-        _forever(_loader(kind, features, tokenizer, settings, seed)),
-        lambda batch: kind.loss(kind.logits(model, batch), batch),
-        loop,
-        device=model.device,
-        modules=[model],
-        callbacks=[ProgressBar(description), *callbacks],
-        checkpoints=checkpoints,
-    )
+    return LoopSettings(**settings.model_dump(include=set(schedule)))
+
+
+def batch_stream(
+    kind: TaskKind, features: Any, tokenizer: Any, settings: TrainSettings, seed: int
+) -> Iterator[Batch]:
+    """The task's training batches (:func:`_loader`), epoch after epoch, forever."""
+    return _forever(_loader(kind, features, tokenizer, settings, seed))
 
 
 def _loader(

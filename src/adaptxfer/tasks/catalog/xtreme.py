@@ -220,6 +220,7 @@ _target(
     "accuracy",
     "XNLI: NLI in 15 languages; English train = MNLI",
     label_names=NLI_LABELS,
+    other_train_languages=tuple(lang for lang in L.XNLI if lang != "en"),  # translated MNLI
 )
 
 _target(
@@ -234,6 +235,7 @@ _target(
     "accuracy",
     "PAWS-X: adversarial paraphrase identification in 7 languages",
     label_names=("not_paraphrase", "paraphrase"),
+    other_train_languages=tuple(lang for lang in L.PAWSX if lang != "en"),  # translated PAWS
 )
 
 

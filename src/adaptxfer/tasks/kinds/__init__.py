@@ -31,6 +31,7 @@ KINDS: dict[str, KindEntry] = {
     "retrieval": KindEntry("adaptxfer.tasks.kinds.retrieval:RetrievalKind", trainable=False),
     "mining": KindEntry("adaptxfer.tasks.kinds.mining:MiningKind", trainable=False),
     "ranking": KindEntry("adaptxfer.tasks.kinds.ranking:RankingKind", trainable=False),
+    "masked_lm": KindEntry("adaptxfer.tasks.kinds.masked_lm:MaskedLMKind"),
 }
 
 _instances: dict[str, TaskKind] = {}

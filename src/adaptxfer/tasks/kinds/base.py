@@ -71,6 +71,11 @@ class TaskKind(ABC):
     def head_config(self, task: TaskSpec, hidden_size: int) -> dict[str, Any]:
         raise NotImplementedError(f"task kind {self.name!r} has no trainable head")
 
+    def head_config_for(self, task: TaskSpec, backbone: Any) -> dict[str, Any]:
+        """:meth:`head_config` for a loaded backbone (kinds whose head depends on more
+        than the hidden size, e.g. the vocabulary, override this)."""
+        return self.head_config(task, backbone.hidden_size)
+
     def featurize(
         self, task: TaskSpec, data: Any, tokenizer: Any, max_length: int, *, train: bool
     ) -> Any:
