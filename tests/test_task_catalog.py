@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from itertools import pairwise
 
 import pytest
 
@@ -161,10 +162,22 @@ def test_gsm8k_becomes_deterministic_answer_selection():
     choices, label = gsm8k_choice_set(QUESTION, SOLUTION)
     assert choices[label] == "72"
     assert len(choices) == len(set(choices)) == 4
-    assert {"48", "24", "2"} & set(choices)  # distractors come from the worked solution
     assert gsm8k_choice_set(QUESTION, SOLUTION) == (choices, label)
-    few, gold = gsm8k_choice_set("q", "It is 5.\n#### 5")
-    assert few[gold] == "5" and len(set(few)) == 4  # topped up with perturbations
+    # an arithmetic progression around the gold: no cue in size or in the solution
+    values = [int(c) for c in choices]
+    assert values == sorted(values) and len({b - a for a, b in pairwise(values)}) == 1
+    decimal, gold = gsm8k_choice_set("q", "It is 2.5.\n#### 2.5")
+    assert decimal[gold] == "2.5" and len(set(decimal)) == 4  # perturbations of the gold
+
+
+def test_gsm8k_choices_carry_no_surface_cue() -> None:
+    """Over many answers, the gold is the largest choice about a quarter of the time."""
+    largest = 0
+    for i in range(400):
+        answer = 7 * i + 3
+        choices, label = gsm8k_choice_set(f"question {i}", f"so {answer // 2} ...\n#### {answer}")
+        largest += max(range(4), key=lambda k: int(choices[k])) == label
+    assert 0.18 < largest / 400 < 0.32
 
 
 def test_copa_and_lareqa_reshaping(tmp_path):

