@@ -64,6 +64,7 @@ def cmd_tasks(args: argparse.Namespace) -> int:
             task.name,
             task.role,
             task.kind,
+            task.category,
             task.metric,
             task.floor.describe() if task.floor else "",
             list(task.languages),
@@ -72,7 +73,7 @@ def cmd_tasks(args: argparse.Namespace) -> int:
         for task in all_tasks().values()
         if not args.role or task.role == args.role
     ]
-    columns = ["task", "role", "kind", "metric", "floor", "languages", "source"]
+    columns = ["task", "role", "kind", "category", "metric", "floor", "languages", "source"]
     show(Listing(f"tasks ({len(rows)})", columns, rows), args.format)
     return EXIT_OK
 
@@ -366,7 +367,8 @@ def build_parser() -> argparse.ArgumentParser:
         "tasks",
         help="list the tasks adaptxfer knows",
         description=(
-            "List every task: role, kind, metric, floor (what an input-blind answer "
+            "List every task: role, kind, category (a target's category, an intermediate "
+            "task's group), metric, floor (what an input-blind answer "
             "scores: majority class or chance), languages and data source."
         ),
     )

@@ -170,6 +170,7 @@ _intermediate(
     "accuracy",
     "MultiNLI: 3-way entailment (test = the labelled mismatched dev set)",
     label_names=NLI_LABELS,
+    category="nlu",
 )
 
 _intermediate(
@@ -196,6 +197,7 @@ _intermediate(
     "accuracy",
     "ANLI+: ANLI rounds 1-3 + MNLI + SNLI training data; ANLI r1-r3 dev/test",
     label_names=NLI_LABELS,
+    category="nlu",
 )
 
 _intermediate(
@@ -210,6 +212,7 @@ _intermediate(
     "accuracy",
     "Quora Question Pairs: duplicate-question detection",
     label_names=("not_duplicate", "duplicate"),
+    category="paraphrase",
 )
 
 _intermediate(
@@ -218,6 +221,7 @@ _intermediate(
     squad_source(),
     "squad",
     "SQuAD v1.1 extractive QA",
+    category="qa",
 )
 
 _intermediate(
@@ -230,6 +234,7 @@ _intermediate(
     ),
     "squad_v2",
     "SQuAD v2.0 extractive QA with unanswerable questions (null answer via the <s> score)",
+    category="qa",
 )
 
 _intermediate(
@@ -243,6 +248,7 @@ _intermediate(
     "accuracy",
     "HellaSwag: pick the ending of a video/WikiHow context (4 choices)",
     label_names=("0", "1", "2", "3"),
+    category="commonsense",
 )
 
 _intermediate(
@@ -256,6 +262,7 @@ _intermediate(
     "accuracy",
     "CommonsenseQA: 5-way commonsense questions",
     label_names=("A", "B", "C", "D", "E"),
+    category="commonsense",
 )
 
 _intermediate(
@@ -278,6 +285,7 @@ _intermediate(
     ),
     "accuracy",
     "Cosmos QA: commonsense reading comprehension (4 choices)",
+    category="commonsense",
 )
 
 _intermediate(
@@ -297,6 +305,7 @@ _intermediate(
     "token_accuracy",
     "CCG supertagging on CCGbank (licensed; local files)",
     label_names=tuple(str(i) for i in range(CCG_TAGS)),
+    category="nlu",
 )
 
 # -- reasoning tasks --------------------------------------------------------------------------
@@ -313,6 +322,7 @@ _intermediate(
     "MMLU: 57-subject 4-way questions; trained on its auxiliary_train split",
     label_names=("A", "B", "C", "D"),
     reference="Hendrycks et al. 2021",
+    category="reasoning",
 )
 
 _intermediate(
@@ -328,6 +338,7 @@ _intermediate(
     "accuracy",
     "GSM8K as 4-way answer selection: the final answer vs. the solution's intermediate numbers",
     reference="Cobbe et al. 2021",
+    category="reasoning",
 )
 
 _intermediate(
@@ -347,6 +358,7 @@ _intermediate(
     "Social IQa: social commonsense questions (3 choices)",
     label_names=("1", "2", "3"),
     reference="Sap et al. 2019",
+    category="commonsense",
 )
 
 _intermediate(
@@ -356,4 +368,5 @@ _intermediate(
     "accuracy",
     "COPA: choose the more plausible cause or effect (2 choices)",
     reference="Roemmele et al. 2011",
+    category="commonsense",
 )
