@@ -260,3 +260,26 @@ def test_a_cell_that_does_not_fit_is_refused_naming_it_and_what_to_change(tmp_pa
     assert xxl and all(e is not None and e.total > 20 * GIB for e in xxl)
     with pytest.raises(RecipeError):
         load_study(write_study(tmp_path, GOOD.replace("vitaminc", "nonsense")), tmp_path)
+
+
+def test_trends_over_the_number_of_intermediate_tasks_are_plotted(tmp_path):
+    from adaptxfer.report import plots
+    from adaptxfer.studies.report import trend_series
+    from adaptxfer.studies.schema import Selection
+
+    made = []
+    for n, score in ((1, 40.0), (2, 42.0), (4, 45.0)):
+        for comp in ("stack", "fuse"):
+            for seed in (0, 1):
+                made.append(StudyRow("e5-small", "bible-next-x", "reasoning", f"{comp}-{n}", "mixed",
+                                     comp, n, seed, score + seed))  # fmt: skip
+    series = trend_series(
+        made,
+        "num_intermediates",
+        {c: Selection(composition=[c]) for c in ("stack", "fuse")},
+        ["1", "2", "4"],
+    )
+    assert [x for x, _ in series["fuse"]] == ["1", "2", "4"]
+    assert [s.mean for _, s in series["stack"]] == [40.5, 42.5, 45.5]
+    path = plots.trend(series, "intermediate tasks", "score (%)", "t", tmp_path / "n.png")
+    assert path.stat().st_size > 1000

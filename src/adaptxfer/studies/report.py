@@ -49,9 +49,9 @@ def answer_markdown(result: Answer) -> list[str]:
     lines = [
         "## Answer",
         "",
-        f"**Question.** {result.question}",
+        f"**Question.** {result.question.strip()}",
         "",
-        f"**Hypothesis.** {result.hypothesis}",
+        f"**Hypothesis.** {result.hypothesis.strip()}",
         "",
         "**Groups compared** (measure: "
         + ("gain over the no-intermediate baseline" if result.measure == "gain" else "score")
@@ -79,7 +79,7 @@ def answer_markdown(result: Answer) -> list[str]:
             f"{stat.mean + stat.ci95:+.2f} (t, {stat.n} seeds).",
             "",
         ]
-    lines += [f"**{result.verdict.capitalize()}.** {result.sentence}", ""]
+    lines += [f"**Verdict: {result.verdict}.** {result.sentence}", ""]
     return lines
 
 
@@ -126,7 +126,7 @@ def write_study_report(study: Study, out: Path, cells: Path | None = None) -> Pa
     lines = [
         f"# Study {name}" + (" (quick form)" if study.quick else ""),
         "",
-        f"{spec.question}",
+        spec.question.strip(),
         "",
         f"Study file: `{study.path}`; {len(run_dirs)} finished run(s) of "
         f"{len(study.grid.cells)} cells; scores in percent, averaged over each target's "
