@@ -283,3 +283,27 @@ def test_trends_over_the_number_of_intermediate_tasks_are_plotted(tmp_path):
     assert [s.mean for _, s in series["stack"]] == [40.5, 42.5, 45.5]
     path = plots.trend(series, "intermediate tasks", "score (%)", "t", tmp_path / "n.png")
     assert path.stat().st_size > 1000
+
+
+VALIDATE_STUDIES = """
+import sys
+from pathlib import Path
+from adaptxfer.studies.load import cell_estimates, load_study
+skip = set(sys.argv[1:])
+for path in sorted(Path("recipes/studies").glob("*.yaml")):
+    if path.name not in skip:
+        cell_estimates(load_study(path, Path("/nonexistent-study-dir")).grid, "cuda")
+print(sorted(m for m in ("torch", "transformers", "peft", "adapters") if m in sys.modules))
+"""
+
+
+def test_validating_and_estimating_studies_leaves_torch_unloaded():
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        [sys.executable, "-c", VALIDATE_STUDIES, *NEEDS_MULTITASK],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.strip() == "[]"
