@@ -380,7 +380,7 @@ def build_parser() -> argparse.ArgumentParser:
         description=(
             "Run STUDY.yaml's grid (resumable, local or Ray), then write report.md with "
             "figures and an Answer computed from the runs: the paired difference over seeds, "
-            "its 95%% CI, and whether it supports the hypothesis."
+            "its 95% CI, and whether it supports the hypothesis."
         ),
     )
     study.add_argument("study", type=Path, help="study file, e.g. recipes/studies/q4-...yaml")
