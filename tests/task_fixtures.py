@@ -163,6 +163,31 @@ def gsm8k(lang: str, split: str) -> list[dict[str, Any]]:
     ]
 
 
+def mmmlu(lang: str, split: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "Unnamed: 0": i,
+            "Question": f"{lang} {_sentence(i)}?",
+            **{letter: WORDS[(i + k) % 10] for k, letter in enumerate("ABCD")},
+            "Answer": "ABCD"[i % 4],
+            "Subject": "fixture",
+        }
+        for i in range(N)
+    ]
+
+
+def mgsm(lang: str, split: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "question": f"{lang}: Ann has {i + 2} apples and buys {i + 3} more. How many?",
+            "answer": None,
+            "answer_number": 2 * i + 5,
+            "equation_solution": None,
+        }
+        for i in range(N)
+    ]
+
+
 def social_i_qa(lang: str, split: str) -> list[dict[str, Any]]:
     return [
         {
@@ -333,6 +358,8 @@ def schema_writer(source: HubSource | LocalSource, task: TaskSpec) -> Callable[[
         "allenai/cosmos_qa": cosmos_qa,
         "cais/mmlu": mmlu,
         "openai/gsm8k": gsm8k,
+        "openai/MMMLU": mmmlu,
+        "juletxara/mgsm": mgsm,
         "allenai/social_i_qa": social_i_qa,
         "aps/super_glue": copa,
         "cambridgeltl/xcopa": copa,

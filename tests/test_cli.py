@@ -10,7 +10,7 @@ import pytest
 from adaptxfer.cli import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, main
 
 ROOT = Path(__file__).resolve().parents[1]
-COMMANDS = ["run", "grid", "report", "status", "tasks", "recipes"]
+COMMANDS = ["run", "grid", "study", "report", "status", "tasks", "recipes"]
 
 
 @pytest.mark.parametrize("command", [None, *COMMANDS])

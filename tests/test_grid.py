@@ -79,6 +79,19 @@ def test_orders_are_expanded(tmp_path: Path) -> None:
     ]
 
 
+def test_an_intermediate_entry_can_limit_its_compositions(tmp_path: Path) -> None:
+    body = "intermediates: [mnli, {name: both, tasks: [mnli, qqp], compositions: [stack]}]\n"
+    body += "targets: [xnli]\ncompositions: [sequential, stack]\nbaseline: false\n"
+    grid = load_grid(write_grid(tmp_path, body), tmp_path / "out")
+    assert [(c.labels["intermediate"], c.labels["composition"]) for c in grid.cells] == [
+        ("mnli", "sequential"),
+        ("mnli", "stack"),
+        ("both", "stack"),
+    ]
+    with pytest.raises(RecipeError, match=r"'both' names compositions \['fuse'\]"):
+        load_grid(write_grid(tmp_path, body.replace("[stack]", "[fuse]")), tmp_path / "out")
+
+
 def test_set_overrides_reach_every_cell_and_the_grids_own_axes() -> None:
     """The issue's command: one seed, 5 intermediate steps, in every cell; recipe keys set
     on the command line win over the grid's per-entry settings."""

@@ -23,11 +23,13 @@ def test_piped_tasks_listing_has_every_name_whole(capsys: pytest.CaptureFixture)
     assert main(["tasks"]) == EXIT_OK
     captured = capsys.readouterr()
     lines = captured.out.splitlines()
-    assert lines[0].split() == ["task", "role", "kind", "metric", "floor", "languages", "source"]
+    assert lines[0].split() == [
+        "task", "role", "kind", "category", "metric", "floor", "languages", "source",
+    ]  # fmt: skip
     assert "…" not in captured.out
     tasks = all_tasks()
     assert [line.split()[0] for line in lines[1:]] == list(tasks)  # one line per task
-    grep = [line for line in lines if "commonsense" in line]  # `adaptxfer tasks | grep ...`
+    grep = [line for line in lines if "commonsenseqa" in line]  # `adaptxfer tasks | grep ...`
     assert grep and grep[0].split()[:2] == ["commonsenseqa", "intermediate"]
     assert tasks["commonsenseqa"].source_name in grep[0]
     widest = max(tasks.values(), key=lambda t: len(t.languages))

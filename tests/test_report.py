@@ -151,7 +151,7 @@ def test_report_html_holds_every_table_and_figure_inline(tmp_path: Path) -> None
     page = _Tables()
     page.feed(files.html.read_text(encoding="utf-8"))
     expected = _markdown_tables(files.markdown.read_text(encoding="utf-8"))
-    assert len(expected) == 3  # the Δ matrix and one table per target
+    assert len(expected) == 4  # the Δ matrix, by target category, one table per target
     assert page.tables == expected
     inline = {
         "data:image/png;base64," + base64.b64encode(p.read_bytes()).decode() for p in files.images

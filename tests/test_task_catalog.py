@@ -294,3 +294,57 @@ def test_benchmarks_name_registered_targets_in_their_languages():
         for target, languages in benchmark.targets.items():
             assert tasks[target].role == "target"
             assert tasks[target].languages == languages, (benchmark.name, target)
+
+
+# -- categories and the studies' reasoning targets -------------------------------------------
+def test_every_task_has_a_category_or_group_of_its_role():
+    from adaptxfer.tasks.spec import CATEGORIES
+
+    tasks = all_tasks()
+    for name, task in tasks.items():
+        assert task.category in CATEGORIES[task.role], (name, task.category)
+    assert tasks["pos-x"].category == "structured-prediction"
+    assert tasks["mnli"].category == "nlu" and tasks["gsm8k"].category == "reasoning"
+    with pytest.raises(ValueError, match="category 'syntax' is not one of"):
+        type(tasks["xnli"])(**{**tasks["xnli"].__dict__, "category": "syntax"})
+
+
+def test_mmmlu_trains_on_english_mmlu_and_tests_on_the_translations(tmp_path):
+    task = all_tasks()["mmmlu"]
+    assert len(task.languages) == 15 and task.category == "reasoning"
+    paths = write_task_fixture(task, "de", "test", tmp_path)
+    assert paths == [tmp_path / "mmmlu" / "de" / "test.jsonl"]
+    german = load_split(task, "de", "test", data_dir=tmp_path)
+    assert german[1]["choices"] == ["Berlin", "river", "bank", "light"]
+    assert german["label"] == [0, 1, 2, 3, 0, 1]  # the letters A-D as indices
+    write_task_fixture(task, "en", "train", tmp_path)
+    assert load_split(task, "en", "train", data_dir=tmp_path)["label"][:2] == [0, 1]
+    with pytest.raises(MissingAssetError, match="no 'train' split for language 'de'"):
+        load_split(task, "de", "train", data_dir=tmp_path)
+
+
+def test_mgsm_is_answer_selection_with_the_same_choices_in_every_language(tmp_path):
+    task = all_tasks()["mgsm"]
+    loaded = {}
+    for lang in ("en", "de", "sw"):
+        write_task_fixture(task, lang, "test", tmp_path)
+        loaded[lang] = load_split(task, lang, "test", data_dir=tmp_path)
+    for i, row in enumerate(loaded["de"]):
+        assert row["choices"][row["label"]] == str(2 * i + 5)
+        numbers = [int(c) for c in row["choices"]]
+        assert numbers == sorted(numbers) and len(set(numbers)) == 4 and min(numbers) >= 0
+    assert loaded["de"]["choices"] == loaded["sw"]["choices"] == loaded["en"]["choices"]
+    assert loaded["de"]["question"][0].startswith("de:")
+    write_task_fixture(task, "en", "train", tmp_path)
+    train = load_split(task, "en", "train", data_dir=tmp_path)
+    assert [r["choices"][r["label"]] for r in train] == [str(4 * i + 10) for i in range(6)]
+
+
+def test_a_non_integer_gsm8k_answer_is_a_data_error_naming_the_row(tmp_path):
+    import datasets
+
+    from adaptxfer.tasks.catalog.reasoning import mgsm_selection
+
+    rows = datasets.Dataset.from_list([{"question": "q", "answer_number": 2.5}])
+    with pytest.raises(DataError, match=r"MGSM de row 1: the answer 2.5 is not an integer"):
+        mgsm_selection(rows, "de")

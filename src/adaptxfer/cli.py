@@ -64,6 +64,7 @@ def cmd_tasks(args: argparse.Namespace) -> int:
             task.name,
             task.role,
             task.kind,
+            task.category,
             task.metric,
             task.floor.describe() if task.floor else "",
             list(task.languages),
@@ -72,7 +73,7 @@ def cmd_tasks(args: argparse.Namespace) -> int:
         for task in all_tasks().values()
         if not args.role or task.role == args.role
     ]
-    columns = ["task", "role", "kind", "metric", "floor", "languages", "source"]
+    columns = ["task", "role", "kind", "category", "metric", "floor", "languages", "source"]
     show(Listing(f"tasks ({len(rows)})", columns, rows), args.format)
     return EXIT_OK
 
@@ -118,6 +119,57 @@ def cmd_grid(args: argparse.Namespace) -> int:
         print(f"  failed {cell}: {why}", file=sys.stderr)
     if files is not None:
         print(f"report: {files.markdown} and {files.html} ({files.runs} runs)")
+    return EXIT_FAILURE if outcome.failed else EXIT_OK
+
+
+def cmd_study(args: argparse.Namespace) -> int:
+    from adaptxfer.output_dirs import claim_grid_dir
+    from adaptxfer.run_log import quiet_console
+
+    suffix = "-quick" if args.quick else ""
+    out = Path(args.output_dir) if args.output_dir else Path("runs") / (args.study.stem + suffix)
+    if args.dry_run:
+        from adaptxfer.memory import GIB, available_bytes, device_for_runs
+        from adaptxfer.studies.load import cell_estimates, load_study
+
+        study = load_study(args.study, out, quick=args.quick, overrides=args.set or [])
+        device = device_for_runs()
+        estimates = cell_estimates(study.grid, device)
+        rows = [
+            [c.id, str(c.status()), f"{e.total / GIB:.2f}" if e else "?"]
+            for c, e in ((c, estimates[c.id]) for c in study.grid.cells)
+        ]
+        title = f"study {study.name}: {len(rows)} cells" + (" (quick form)" if args.quick else "")
+        show(Listing(title, ["cell", "status", "peak_GiB"], rows, right=frozenset({"peak_GiB"})))
+        print(f"question: {study.spec.question}")
+        known = [e for e in estimates.values() if e is not None]
+        free = available_bytes(device)
+        if known:
+            worst = max(known, key=lambda e: e.total)
+            print(f"largest estimated peak: {worst.describe()}")
+            if free is not None:
+                fits = "fits" if worst.total <= free else "does NOT fit (a run would refuse)"
+                print(f"{device} here has {free / GIB:.2f} GiB free: {fits}")
+        return EXIT_OK
+    out = claim_grid_dir(out)
+    with quiet_console(args.verbose):  # before the imports: bitsandbytes logs on import
+        from adaptxfer.studies.load import load_study
+        from adaptxfer.studies.run import run_study
+
+        study = load_study(args.study, out, quick=args.quick, overrides=args.set or [])
+        result = run_study(
+            study, out, engine=args.engine, num_cpus=args.num_cpus, num_gpus=args.num_gpus,
+            ray_address=args.ray_address,
+        )  # fmt: skip
+    outcome = result.grid
+    print(
+        f"study {study.name}: ran {len(outcome.ran)}, skipped {len(outcome.skipped)} finished, "
+        f"failed {len(outcome.failed)} ({outcome.seconds:.0f} s); log: {out / 'run.log'}"
+    )
+    for cell, why in outcome.failed.items():
+        print(f"  failed {cell}: {why}", file=sys.stderr)
+    if result.report is not None:
+        print(f"report: {result.report} (per-language tables: {out / 'report'})")
     return EXIT_FAILURE if outcome.failed else EXIT_OK
 
 
@@ -253,6 +305,7 @@ def cmd_pull(args: argparse.Namespace) -> int:
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "run": cmd_run,
     "grid": cmd_grid,
+    "study": cmd_study,
     "report": cmd_report,
     "status": cmd_status,
     "tasks": cmd_tasks,
@@ -321,6 +374,30 @@ def build_parser() -> argparse.ArgumentParser:
     add_format_option(grid)
     _add_verbose_option(grid)
 
+    study = sub.add_parser(
+        "study",
+        help="answer a research question: a grid plus its comparison (recipes/studies)",
+        description=(
+            "Run STUDY.yaml's grid (resumable, local or Ray), then write report.md with "
+            "figures and an Answer computed from the runs: the paired difference over seeds, "
+            "its 95% CI, and whether it supports the hypothesis."
+        ),
+    )
+    study.add_argument("study", type=Path, help="study file, e.g. recipes/studies/q4-...yaml")
+    study.add_argument("--output-dir", "-o", help="study dir (default: runs/<file name>)")
+    study.add_argument("--quick", action="store_true", help="the file's small `quick` form")
+    study.add_argument(
+        "--dry-run", action="store_true", help="list cells and peak-memory estimates; train nothing"
+    )
+    study.add_argument(
+        "--set", action="append", metavar="KEY=VALUE", help="override a study or recipe key"
+    )
+    study.add_argument("--engine", choices=["local", "ray"], default="local")
+    study.add_argument("--num-cpus", type=float, default=1, help="CPUs per Ray task (default 1)")
+    study.add_argument("--num-gpus", type=float, help="GPUs per Ray task")
+    study.add_argument("--ray-address", help="an existing Ray cluster")
+    _add_verbose_option(study)
+
     status = sub.add_parser(
         "status",
         help="how far a grid is (running here, on Ray, or killed)",
@@ -366,7 +443,8 @@ def build_parser() -> argparse.ArgumentParser:
         "tasks",
         help="list the tasks adaptxfer knows",
         description=(
-            "List every task: role, kind, metric, floor (what an input-blind answer "
+            "List every task: role, kind, category (a target's category, an intermediate "
+            "task's group), metric, floor (what an input-blind answer "
             "scores: majority class or chance), languages and data source."
         ),
     )
@@ -430,7 +508,9 @@ def interruption(err: Interrupted, args: argparse.Namespace) -> str:
         said += f": finished phases are kept in {err.kept}"
     elif args.command == "run":
         said += ": nothing was saved"
-    resumable = args.command == "grid" or (args.command == "run" and (err.saved or err.kept))
+    resumable = args.command in ("grid", "study") or (
+        args.command == "run" and (err.saved or err.kept)
+    )
     if not resumable:
         return said
     if args.command == "run" and not args.output_dir and err.run_dir:  # a new name each time

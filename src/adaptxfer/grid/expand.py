@@ -205,15 +205,28 @@ def load_grid(
     ``languages``, ``backbone``...) or every cell's recipe; see :class:`Overrides`."""
     path = Path(path)
     data, node = read_yaml(path)
+    return grid_from_data(path, data, node, output_dir, overrides)
+
+
+def grid_from_data(
+    path: Path,
+    data: dict[str, Any],
+    node: Any,
+    output_dir: Path,
+    overrides: list[str] | tuple[str, ...] = (),
+    model: type[GridSpec] = GridSpec,
+) -> Grid:
+    """:func:`load_grid` on a document already read (``node``: its YAML tree, for line
+    numbers); ``model`` is :class:`GridSpec` or a file type that extends it (a study)."""
     sets = Overrides.parse(overrides)
     for parts, value in sets.grid:
         apply_override(data, parts, value)
     try:
-        spec = GridSpec.model_validate(data)
+        spec = model.model_validate(data)
         values = spec.intermediate_values()
     except ValidationError as err:
         raise RecipeError(
-            format_validation_error(path, err, node, overrides, model=GridSpec)
+            format_validation_error(path, err, node, overrides, model=model)
         ) from None
     except ValueError as err:
         raise RecipeError(f"{path}: {err}{sets.note()}") from None
@@ -249,7 +262,12 @@ def load_grid(
                 )  # fmt: skip
                 if spec.baseline:
                     cells.append(cell(inter=None, comp=None))
-                cells += [cell(inter=inter, comp=comp) for inter in values for comp in compositions]
+                cells += [
+                    cell(inter=inter, comp=comp)
+                    for inter in values
+                    for comp in compositions
+                    if inter.compositions is None or comp.name in inter.compositions
+                ]
     ids = [c.id for c in cells]
     clash = sorted({i for i in ids if ids.count(i) > 1})
     if clash:

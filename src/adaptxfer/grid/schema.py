@@ -37,7 +37,9 @@ class IntermediateEntry(StrictModel):
     ``intermediate.train`` overrides (so one task at two budgets is two values).
     ``permute: true`` expands a chain into every order of its tasks; ``mode: multitask``
     makes the tasks one multi-task unit (``mixture`` overrides the base's sampling);
-    ``from_hub: OWNER/NAME`` takes the adapter from the Hub instead of training it."""
+    ``from_hub: OWNER/NAME`` takes the adapter from the Hub instead of training it;
+    ``compositions`` limits the compositions it is crossed with (e.g. ``[fuse]`` for N
+    adapters to fuse, beside single adapters that are stacked)."""
 
     name: str | None = None
     tasks: list[str] = Field(min_length=1)
@@ -46,6 +48,7 @@ class IntermediateEntry(StrictModel):
     train: dict[str, Any] = Field(default_factory=dict)
     permute: bool = False
     from_hub: list[HubRef] = Field(default_factory=list)
+    compositions: list[str] | None = None
 
     _from_hub_short = field_validator("from_hub", mode="before")(lambda cls, v: hub_refs(v))
 
@@ -120,6 +123,14 @@ class GridSpec(StrictModel):
 
     def intermediate_values(self) -> list[IntermediateEntry]:
         values = [v for entry in self.intermediates for v in entry.expand()]
+        known = [c.name for c in self.compositions]
+        for value in values:
+            unknown = sorted(set(value.compositions or ()) - set(known))
+            if unknown:
+                raise ValueError(
+                    f"intermediates: {value.label()!r} names compositions {unknown} that the "
+                    f"grid does not run; expected some of {known}"
+                )
         labels = [v.label() for v in values]
         duplicates = sorted({x for x in labels if labels.count(x) > 1})
         if duplicates:

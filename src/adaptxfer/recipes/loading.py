@@ -186,17 +186,19 @@ class RecipeEntry:
 
 
 GRIDS_FOLDER = "grids"
+NOT_RECIPES = (GRIDS_FOLDER, "studies")  # folders of grid and study files
 
 
 def list_recipes(root: Path) -> list[RecipeEntry]:
-    """Every recipe under ``root`` (grid files in ``root/grids`` are not recipes)."""
+    """Every recipe under ``root`` (grid and study files, in ``root/grids`` and
+    ``root/studies``, are not recipes)."""
     root = Path(root)
     if not root.is_dir():
         raise RecipeError(f"{root}: recipes folder not found")
     out = []
     for path in sorted(root.rglob("*.yaml")):
         rel = path.relative_to(root)
-        if rel.parts[0] == GRIDS_FOLDER:
+        if rel.parts[0] in NOT_RECIPES:
             continue
         try:  # a plain parse is enough here (read_yaml also builds the node tree)
             data = yaml.safe_load(read_utf8(path, RecipeError))

@@ -1,5 +1,5 @@
-"""Reports over run dirs: markdown and CSV tables, XTREME / XTREME-R benchmark scores, a
-Δ heatmap, per-language bars, and the same as one self-contained HTML page.
+"""Reports over run dirs: markdown and CSV tables, XTREME / XTREME-R benchmark scores,
+scores by target category, a Δ heatmap, per-language bars, and the same as one self-contained HTML page.
 
 ``build_report(paths, out)`` is what ``adaptxfer report`` and ``adaptxfer grid`` call; it
 only reads results.json files, so a report can be rebuilt at any time.
@@ -13,6 +13,7 @@ from pathlib import Path
 from adaptxfer.cache import atomic_write_text
 from adaptxfer.output_dirs import safe_name
 from adaptxfer.report.benchmark import benchmark_csv_rows, benchmark_markdown, benchmark_tables
+from adaptxfer.report.categories import category_markdown, category_rows
 from adaptxfer.report.collect import collect, delta_matrix, find_runs, summarise
 from adaptxfer.report.html import data_uri, render_html
 from adaptxfer.report.tables import benchmarks_csv, markdown, scores_csv, summary_csv
@@ -61,7 +62,7 @@ def build_report(paths: list[Path], out: Path) -> ReportFiles:
     if tables:
         atomic_write_text(out / "benchmarks.csv", benchmarks_csv(benchmark_csv_rows(tables)))
         csv_files.append(out / "benchmarks.csv")
-    benchmarks = benchmark_markdown(tables)
+    benchmarks = benchmark_markdown(tables) + category_markdown(category_rows(scores))
     text = markdown(
         summaries, runs=len(run_dirs), images=images, notes=notes, benchmarks=benchmarks
     )

@@ -72,3 +72,53 @@ def language_bars(summary: TargetSummary, path: Path) -> Path:
     fig.savefig(path, dpi=120, bbox_inches="tight")
     plt.close(fig)
     return path
+
+
+def category_bars(rows: list, path: Path) -> Path:
+    """Δ over the baseline per target category, one bar per system, 95% CI (rows:
+    :class:`adaptxfer.report.categories.CategoryRow`)."""
+    import numpy as np
+
+    plt = _pyplot()
+    rows = [r for r in rows if r.delta is not None]
+    categories = list(dict.fromkeys(r.category for r in rows))
+    systems = list(dict.fromkeys(r.system for r in rows))
+    width = 0.8 / max(len(systems), 1)
+    fig, ax = plt.subplots(figsize=(2.5 + 1.2 * len(categories) * max(1, len(systems) / 2), 3.6))
+    x = np.arange(len(categories))
+    for k, system in enumerate(systems):
+        found = {r.category: r.delta for r in rows if r.system == system}
+        means = [found[c].mean if c in found else np.nan for c in categories]
+        errors = [found[c].ci95 if c in found else 0.0 for c in categories]
+        ax.bar(x + (k - (len(systems) - 1) / 2) * width, means, width, yerr=errors,
+               label=system, capsize=2)  # fmt: skip
+    ax.axhline(0, color="black", linewidth=0.8)
+    ax.set_xticks(x, categories)
+    ax.set_ylabel("Δ over the baseline (points)")
+    ax.set_title("Gain from intermediate training by target category")
+    ax.legend(fontsize=7, loc="best")
+    fig.savefig(path, dpi=120, bbox_inches="tight")
+    plt.close(fig)
+    return path
+
+
+def trend(
+    series: dict[str, list[tuple[str, Stat]]], xlabel: str, ylabel: str, title: str, path: Path
+) -> Path:
+    """One line per series over ordered x values (e.g. backbone size, number of
+    intermediate tasks), with 95% CI error bars."""
+    plt = _pyplot()
+    xs = list(dict.fromkeys(x for points in series.values() for x, _ in points))
+    fig, ax = plt.subplots(figsize=(2.5 + 0.9 * len(xs), 3.6))
+    for name, points in series.items():
+        positions = [xs.index(x) for x, _ in points]
+        ax.errorbar(positions, [s.mean for _, s in points],
+                    yerr=[s.ci95 for _, s in points], marker="o", capsize=3, label=name)  # fmt: skip
+    ax.set_xticks(range(len(xs)), xs)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(fontsize=7, loc="best")
+    fig.savefig(path, dpi=120, bbox_inches="tight")
+    plt.close(fig)
+    return path

@@ -15,6 +15,7 @@ CATALOGS: tuple[str, ...] = (
     "adaptxfer.tasks.catalog.bible",
     "adaptxfer.tasks.catalog.intermediate",
     "adaptxfer.tasks.catalog.packaged",
+    "adaptxfer.tasks.catalog.reasoning",
     "adaptxfer.tasks.catalog.xtreme",
 )
 

@@ -12,6 +12,20 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Role = Literal["intermediate", "target"]
+# What studies group tasks by (one table, read by the catalog test, ``adaptxfer tasks`` and
+# the studies' ``compare`` blocks): a target's category, an intermediate task's group.
+TARGET_CATEGORIES: tuple[str, ...] = (
+    "classification",
+    "structured-prediction",
+    "qa",
+    "retrieval",
+    "reasoning",
+)
+INTERMEDIATE_GROUPS: tuple[str, ...] = ("nlu", "qa", "paraphrase", "commonsense", "reasoning")
+CATEGORIES: Mapping[str, tuple[str, ...]] = {
+    "target": TARGET_CATEGORIES,
+    "intermediate": INTERMEDIATE_GROUPS,
+}
 Split = Literal["train", "dev", "test"]
 SPLITS: tuple[str, ...] = ("train", "dev", "test")
 
@@ -137,7 +151,10 @@ class TaskSpec:
     intermediate task (``task@lang``, :mod:`.units`). ``label_names`` fixes label order for classification and
     tagging heads. ``kind_options`` passes kind-specific settings (e.g. the number of
     choices, or the hidden layer used for retrieval). ``floor`` is the score of an
-    input-blind answer (see :class:`Floor`), where it has been measured.
+    input-blind answer (see :class:`Floor`), where it has been measured. ``category`` is
+    a target's category or an intermediate task's group (:data:`CATEGORIES`), what
+    studies compare (reasoning vs. NLU intermediates, classification vs. reasoning
+    targets).
     """
 
     name: str
@@ -154,6 +171,14 @@ class TaskSpec:
     kind_options: Mapping[str, Any] = field(default_factory=dict)
     reference: str = ""
     floor: Floor | None = None
+    category: str = ""
+
+    def __post_init__(self) -> None:
+        allowed = CATEGORIES[self.role]
+        if self.category and self.category not in allowed:
+            raise ValueError(
+                f"task {self.name!r}: category {self.category!r} is not one of {allowed}"
+            )
 
     @property
     def num_labels(self) -> int:

@@ -75,6 +75,7 @@ register(
         benchmark="adaptxfer-bible",
         description="English paraphrase identification: same verse in two translations vs. a hard neighbouring verse",
         floor=Floor("majority", {"en": 50.0}),  # balanced by construction
+        category="paraphrase",
     )
 )
 
@@ -93,6 +94,7 @@ register(
         benchmark="adaptxfer-bible",
         description="Paraphrase identification in every language with two translations; trained on English",
         floor=Floor("majority", dict.fromkeys(_languages("paraphrase_languages"), 50.0)),
+        category="classification",
     )
 )
 
@@ -108,6 +110,7 @@ register(
         metric="tatoeba",
         benchmark="adaptxfer-bible",
         description="en<->xx verse retrieval from pooled hidden states, accuracy@1 of English queries",
+        category="retrieval",
     )
 )
 
@@ -124,6 +127,7 @@ register(
         metric="bucc",
         benchmark="adaptxfer-bible",
         description="xx->en bitext mining among distractors, ratio-margin scoring, F1 at the dev-tuned threshold",
+        category="retrieval",
     )
 )
 
@@ -138,6 +142,7 @@ register(
         benchmark="adaptxfer-bible",
         description="Pick the verse that follows a verse among 4 verses of the same book",
         floor=Floor("chance", {"en": 25.0}),
+        category="commonsense",
     )
 )
 
@@ -155,5 +160,6 @@ register(
         benchmark="adaptxfer-bible",
         description="Next-verse selection (4 choices) in every Bible language; trained on English",
         floor=Floor("chance", dict.fromkeys(_languages("retrieval_languages"), 25.0)),
+        category="reasoning",
     )
 )

@@ -172,6 +172,7 @@ _intermediate(
     "accuracy",
     "MultiNLI: 3-way entailment (test = the labelled mismatched dev set)",
     label_names=NLI_LABELS,
+    category="nlu",
 )
 
 _intermediate(
@@ -198,6 +199,7 @@ _intermediate(
     "accuracy",
     "ANLI+: ANLI rounds 1-3 + MNLI + SNLI training data; ANLI r1-r3 dev/test",
     label_names=NLI_LABELS,
+    category="nlu",
 )
 
 _intermediate(
@@ -212,6 +214,7 @@ _intermediate(
     "accuracy",
     "Quora Question Pairs: duplicate-question detection",
     label_names=("not_duplicate", "duplicate"),
+    category="paraphrase",
 )
 
 _intermediate(
@@ -220,6 +223,7 @@ _intermediate(
     squad_source(),
     "squad",
     "SQuAD v1.1 extractive QA",
+    category="qa",
 )
 
 _intermediate(
@@ -232,6 +236,7 @@ _intermediate(
     ),
     "squad_v2",
     "SQuAD v2.0 extractive QA with unanswerable questions (null answer via the <s> score)",
+    category="qa",
 )
 
 _intermediate(
@@ -245,6 +250,7 @@ _intermediate(
     "accuracy",
     "HellaSwag: pick the ending of a video/WikiHow context (4 choices)",
     label_names=("0", "1", "2", "3"),
+    category="commonsense",
 )
 
 _intermediate(
@@ -258,6 +264,7 @@ _intermediate(
     "accuracy",
     "CommonsenseQA: 5-way commonsense questions",
     label_names=("A", "B", "C", "D", "E"),
+    category="commonsense",
 )
 
 _intermediate(
@@ -280,6 +287,7 @@ _intermediate(
     ),
     "accuracy",
     "Cosmos QA: commonsense reading comprehension (4 choices)",
+    category="commonsense",
 )
 
 _intermediate(
@@ -299,6 +307,7 @@ _intermediate(
     "token_accuracy",
     "CCG supertagging on CCGbank (licensed; local files)",
     label_names=tuple(str(i) for i in range(CCG_TAGS)),
+    category="nlu",
 )
 
 # -- reasoning tasks --------------------------------------------------------------------------
@@ -315,6 +324,7 @@ _intermediate(
     "MMLU: 57-subject 4-way questions; trained on its auxiliary_train split",
     label_names=("A", "B", "C", "D"),
     reference="Hendrycks et al. 2021",
+    category="reasoning",
 )
 
 _intermediate(
@@ -330,6 +340,7 @@ _intermediate(
     "accuracy",
     "GSM8K as 4-way answer selection: the final answer vs. the solution's intermediate numbers",
     reference="Cobbe et al. 2021",
+    category="reasoning",
 )
 
 _intermediate(
@@ -349,6 +360,7 @@ _intermediate(
     "Social IQa: social commonsense questions (3 choices)",
     label_names=("1", "2", "3"),
     reference="Sap et al. 2019",
+    category="commonsense",
 )
 
 _intermediate(
@@ -358,4 +370,5 @@ _intermediate(
     "accuracy",
     "COPA: choose the more plausible cause or effect (2 choices)",
     reference="Roemmele et al. 2011",
+    category="commonsense",
 )

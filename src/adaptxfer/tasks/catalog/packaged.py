@@ -46,6 +46,8 @@ def _bigbench_intermediate(
     reference: str,
     floor: Floor,
     label_names: tuple[str, ...] = (),
+    *,
+    category: str,
 ) -> TaskSpec:
     return register(
         TaskSpec(
@@ -60,6 +62,7 @@ def _bigbench_intermediate(
             benchmark="adaptxfer-packaged",
             reference=reference,
             floor=floor,
+            category=category,
         )
     )
 
@@ -71,6 +74,7 @@ _bigbench_intermediate(
     "Schuster et al. 2021 (BIG-bench vitaminc_fact_verification)",
     _english("majority", 50.1),
     ("supports", "refutes", "not-enough-info"),
+    category="nlu",
 )
 _bigbench_intermediate(
     "presupposition-nli",
@@ -79,6 +83,7 @@ _bigbench_intermediate(
     "BIG-bench presuppositions_as_nli",
     _english("majority", 41.4),
     ("entailment", "neutral", "contradiction"),
+    category="nlu",
 )
 _bigbench_intermediate(
     "epistemic-reasoning",
@@ -87,6 +92,7 @@ _bigbench_intermediate(
     "BIG-bench epistemic_reasoning",
     _english("majority", 58.9),
     ("entailment", "non-entailment"),
+    category="reasoning",
 )
 _bigbench_intermediate(
     "winowhy",
@@ -95,6 +101,7 @@ _bigbench_intermediate(
     "Zhang et al. 2020 (BIG-bench winowhy)",
     _english("majority", 55.3),
     ("incorrect", "correct"),
+    category="commonsense",
 )
 _bigbench_intermediate(
     "strategyqa",
@@ -103,6 +110,7 @@ _bigbench_intermediate(
     "Geva et al. 2021 (BIG-bench strategyqa)",
     _english("majority", 50.9),
     ("no", "yes"),
+    category="reasoning",
 )
 _bigbench_intermediate(
     "siqa-offline",
@@ -110,6 +118,7 @@ _bigbench_intermediate(
     "Social IQa (BIG-bench's 1,954 questions): social commonsense, 3 choices",
     "Sap et al. 2019 (BIG-bench social_iqa)",
     _english("chance", 33.3),
+    category="commonsense",
 )
 _bigbench_intermediate(
     "logical-deduction",
@@ -117,6 +126,7 @@ _bigbench_intermediate(
     "Order 3, 5 or 7 objects from clues; pick the true statement",
     "BIG-bench logical_deduction",
     _english("chance", 18.0),
+    category="reasoning",
 )
 
 register(
@@ -134,6 +144,7 @@ register(
         benchmark="adaptxfer-packaged",
         reference="Cobbe et al. 2021",
         floor=_english("chance", 25.0),
+        category="reasoning",
     )
 )
 
@@ -172,6 +183,7 @@ register(
             "majority",
             dict.fromkeys(("de", "es", "fr", "it", "ja", "nl", "pl", "pt", "ru", "zh"), 35.1),
         ),
+        category="classification",
     )
 )
 
@@ -188,6 +200,7 @@ register(
         description="English POS tagging (WSJ + OANC), 12 universal tags of Petrov et al.",
         reference="Petrov et al. 2012",
         floor=_english("majority", 30.7),
+        category="nlu",
     )
 )
 
@@ -205,5 +218,6 @@ register(
         description="POS tagging in 12 universal tags; trained on English (WSJ + OANC)",
         reference="Petrov et al. 2012",
         floor=Floor("majority", {"de": 22.2, "es": 31.2, "it": 28.4, "nl": 24.6, "tr": 43.9}),
+        category="structured-prediction",
     )
 )

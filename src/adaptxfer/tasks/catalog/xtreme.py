@@ -221,6 +221,7 @@ _target(
     "XNLI: NLI in 15 languages; English train = MNLI",
     label_names=NLI_LABELS,
     other_train_languages=tuple(lang for lang in L.XNLI if lang != "en"),  # translated MNLI
+    category="classification",
 )
 
 _target(
@@ -236,6 +237,7 @@ _target(
     "PAWS-X: adversarial paraphrase identification in 7 languages",
     label_names=("not_paraphrase", "paraphrase"),
     other_train_languages=tuple(lang for lang in L.PAWSX if lang != "en"),  # translated PAWS
+    category="classification",
 )
 
 
@@ -258,6 +260,7 @@ _target(
     "pos",
     "UD-POS: universal part-of-speech tags, 33 languages",
     label_names=UPOS,
+    category="structured-prediction",
 )
 
 _target(
@@ -270,6 +273,7 @@ _target(
     "entity_f1",
     "PAN-X (WikiANN) NER: PER/ORG/LOC, entity-level F1, 40 languages",
     label_names=NER,
+    category="structured-prediction",
 )
 
 
@@ -296,6 +300,7 @@ _target(
     _xquad_source(""),
     "squad",
     "XQuAD: SQuAD v1.1 dev translated into 10 languages; trained on SQuAD",
+    category="qa",
 )
 
 _target(
@@ -316,6 +321,7 @@ _target(
     ),
     "mlqa",
     "MLQA: extractive QA, context and question in the same language; MLQA answer normalisation",
+    category="qa",
 )
 
 _target(
@@ -332,6 +338,7 @@ _target(
     ),
     "squad",
     "TyDiQA-GoldP: gold-passage QA in 9 languages; trained on its English training split",
+    category="qa",
 )
 
 _target(
@@ -352,6 +359,7 @@ _target(
     "bucc",
     "BUCC 2018 bitext mining (xx->en), margin scoring, F1 at the dev-tuned threshold "
     "(eval.bucc_threshold)",
+    category="retrieval",
 )
 
 _target(
@@ -368,6 +376,7 @@ _target(
     ),
     "tatoeba",
     "Tatoeba sentence retrieval, accuracy@1 of English queries (XTREME's direction), 36 languages",
+    category="retrieval",
 )
 
 # XTREME-R additions ---------------------------------------------------------------------------
@@ -396,6 +405,7 @@ _target(
     "accuracy",
     "XCOPA: causal commonsense in 11 languages; trained on English COPA",
     benchmark="xtreme-r",
+    category="reasoning",
 )
 
 _target(
@@ -412,6 +422,7 @@ _target(
     "UD-POS (XTREME-R's 38 languages: XTREME's 33 plus lt, pl, uk, wo, ro from UD v2.7)",
     benchmark="xtreme-r",
     label_names=UPOS,
+    category="structured-prediction",
 )
 
 _target(
@@ -425,6 +436,7 @@ _target(
     "WikiANN NER (XTREME-R's 48 languages), entity-level F1",
     benchmark="xtreme-r",
     label_names=NER,
+    category="structured-prediction",
 )
 
 _target(
@@ -442,6 +454,7 @@ _target(
     "tatoeba",
     "Tatoeba sentence retrieval (XTREME-R's 41 languages), accuracy@1 of English queries",
     benchmark="xtreme-r",
+    category="retrieval",
 )
 
 _target(
@@ -464,6 +477,7 @@ _target(
     "map@20",
     "Mewsli-X entity linking: rank English Wikipedia entities for a mention, mAP@20",
     benchmark="xtreme-r",
+    category="retrieval",
 )
 
 _target(
@@ -486,6 +500,7 @@ _target(
     "map@20_pooled",
     "LAReQA: retrieve answer sentences from the 11-language XQuAD-R pool, mAP@20 over all questions",
     benchmark="xtreme-r",
+    category="retrieval",
 )
 
 _target(
@@ -496,4 +511,5 @@ _target(
     "squad",
     "XQuAD with Romanian (XTREME-R's 12 languages); trained on SQuAD",
     benchmark="xtreme-r",
+    category="qa",
 )
