@@ -21,19 +21,11 @@ from adaptxfer.studies.schema import Compare
 
 ROOT = Path(__file__).resolve().parents[1]
 STUDIES = sorted((ROOT / "recipes" / "studies").glob("*.yaml"))
-# Written with the multi-task branch's unit syntax (`a+b`, `task@lang`): they validate
-# once that branch is merged; remove them from here then.
-NEEDS_MULTITASK = {
-    "q2-intermediate-order.yaml",
-    "q2-intermediate-order-offline.yaml",
-    "q5-number-of-intermediates.yaml",
-    "q5-number-of-intermediates-offline.yaml",
-}
 
 
 def test_every_question_has_a_hub_and_an_offline_form():
     names = {p.name for p in STUDIES}
-    assert len(names) == 10 and names >= NEEDS_MULTITASK
+    assert len(names) == 10
     for path in STUDIES:
         if not path.stem.endswith("-offline"):
             assert f"{path.stem}-offline.yaml" in names
@@ -42,8 +34,6 @@ def test_every_question_has_a_hub_and_an_offline_form():
 
 @pytest.mark.parametrize("path", STUDIES, ids=lambda p: p.name)
 def test_study_dry_run_lists_cells_and_peak_memory(path, tmp_path, capsys):
-    if path.name in NEEDS_MULTITASK:
-        pytest.skip("needs the multi-task unit syntax (a+b, task@lang)")
     assert main(["study", str(path), "--dry-run", "-o", str(tmp_path / "s")]) == EXIT_OK
     captured = capsys.readouterr()
     out = captured.out + captured.err  # a piped listing's title goes to stderr
@@ -302,7 +292,7 @@ def test_validating_and_estimating_studies_leaves_torch_unloaded():
     import sys
 
     proc = subprocess.run(
-        [sys.executable, "-c", VALIDATE_STUDIES, *NEEDS_MULTITASK],
+        [sys.executable, "-c", VALIDATE_STUDIES],
         cwd=ROOT, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-3000:]

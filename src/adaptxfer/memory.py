@@ -146,6 +146,7 @@ def _adapter_params(recipe: Recipe, shape: Shape) -> int:
 def estimate(recipe: Recipe, device: str) -> Estimate | None:
     """The peak over the recipe's training phases on ``device`` ("cpu" or "cuda...")."""
     from adaptxfer.tasks.registry import get_task
+    from adaptxfer.tasks.units import unit_specs
 
     shape = shape_of(recipe.backbone)
     if shape is None:
@@ -163,11 +164,11 @@ def estimate(recipe: Recipe, device: str) -> Estimate | None:
     frozen = len(recipe.intermediate.tasks)
     adapters = 16 * adapter + 4 * adapter * frozen
     peak, setting = 0, ""
-    phases = [("target", recipe.target.task)]
-    phases += [("intermediate", task) for task in recipe.intermediate.tasks]
-    for phase, task_name in phases:
+    phases = [("target", get_task(recipe.target.task))]
+    phases += [("intermediate", t) for u in recipe.intermediate.tasks for t in unit_specs(u)]
+    for phase, task in phases:
+        task_name = task.name
         train = recipe.phase_train(phase)
-        task = get_task(task_name)
         choices = int(task.kind_options.get("choices", DEFAULT_CHOICES))
         sequences = train.batch_size * (choices if task.kind == "multiple_choice" else 1)
         precision = "fp32" if train.precision == "fp32" or not cuda else "bf16"

@@ -18,7 +18,9 @@ from adaptxfer.studies.schema import BASELINE_GROUP, MIXED_GROUP, Selection
 def unit_tasks(unit: str) -> list[str]:
     """The registered tasks of one intermediate unit: ``a``, a mixture ``a+b`` (one
     multi-task adapter), each optionally trained in another language (``a@de``)."""
-    return [part.split("@", 1)[0] for part in unit.split("+") if part]
+    from adaptxfer.tasks.units import parse_unit
+
+    return [member.task for member in parse_unit(unit).members]
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,15 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from adaptxfer.tasks.spec import TaskSpec
 
+# The intermediate group of a target task trained as an intermediate (``task@lang``): by
+# task where the category says too little, else by category.
+GROUP_OF_TARGET = {"bible-para-x": "paraphrase", "pawsx": "paraphrase"}
+GROUP_OF_CATEGORY = {
+    "classification": "nlu",
+    "structured-prediction": "nlu",  # as pos-en and ccg
+    "qa": "qa",
+    "reasoning": "reasoning",
+}
 MIXTURE_SEPARATOR = "+"
 LANGUAGE_SEPARATOR = "@"
 MLM = "mlm"
@@ -146,7 +155,10 @@ def member_spec(member: Member, tasks: dict[str, TaskSpec] | None = None) -> Tas
     lang = member.lang or spec.train_language
     if spec.role == "intermediate" and lang == spec.train_language:
         return spec
-    return replace(spec, role="intermediate", train_language=lang, languages=(lang,))
+    group = GROUP_OF_TARGET.get(spec.name) or GROUP_OF_CATEGORY.get(spec.category, "")
+    return replace(
+        spec, role="intermediate", train_language=lang, languages=(lang,), category=group
+    )
 
 
 def unit_specs(text: str) -> list[TaskSpec]:
