@@ -24,7 +24,7 @@ def test_piped_tasks_listing_has_every_name_whole(capsys: pytest.CaptureFixture)
     captured = capsys.readouterr()
     lines = captured.out.splitlines()
     assert lines[0].split() == [
-        "task", "role", "kind", "category", "metric", "floor", "languages", "source",
+        "task", "role", "kind", "category", "metric", "floor", "languages", "train_languages", "source",
     ]  # fmt: skip
     assert "…" not in captured.out
     tasks = all_tasks()

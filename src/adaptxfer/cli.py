@@ -68,12 +68,23 @@ def cmd_tasks(args: argparse.Namespace) -> int:
             task.metric,
             task.floor.describe() if task.floor else "",
             list(task.languages),
+            list(task.other_train_languages),
             task.source_name,
         ]
         for task in all_tasks().values()
         if not args.role or task.role == args.role
     ]
-    columns = ["task", "role", "kind", "category", "metric", "floor", "languages", "source"]
+    columns = [
+        "task",
+        "role",
+        "kind",
+        "category",
+        "metric",
+        "floor",
+        "languages",
+        "train_languages",  # besides English: ``task@lang`` intermediates
+        "source",
+    ]
     show(Listing(f"tasks ({len(rows)})", columns, rows), args.format)
     return EXIT_OK
 
@@ -445,7 +456,8 @@ def build_parser() -> argparse.ArgumentParser:
         description=(
             "List every task: role, kind, category (a target's category, an intermediate "
             "task's group), metric, floor (what an input-blind answer "
-            "scores: majority class or chance), languages and data source."
+            "scores: majority class or chance), languages, train_languages (other languages "
+            "with training data, for task@lang intermediates) and data source."
         ),
     )
     tasks.add_argument("--role", choices=["intermediate", "target"], help="only this role")
