@@ -271,3 +271,41 @@ def test_a_run_with_a_german_intermediate_and_a_mixture_writes_both_dev_scores(
     dev = metrics["dev"]
     assert {"bible-para-en/accuracy", "mlm@de/masked_accuracy"} <= set(dev)
     assert "bible-para-x@de > bible-para-en+mlm@de" in (out / "results.md").read_text("utf-8")
+
+
+# -- masked-LM on Wikipedia ---------------------------------------------------------------
+def _articles(folder: Path, n: int) -> Path:
+    path = folder / "mlm-wiki" / "de" / "articles.jsonl"
+    path.parent.mkdir(parents=True)
+    rows = [
+        {"id": str(i), "title": f"A{i}", "text": f"Artikel {i} erster Absatz, lang genug um zu zählen.\n"
+         f"kurz\nArtikel {i} zweiter Absatz mit genug Zeichen für das Training."}
+        for i in range(n)
+    ]  # fmt: skip
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), "utf-8")
+    return path
+
+
+def test_wikipedia_masked_lm_splits_by_article_and_reads_local_articles(tmp_path: Path) -> None:
+    _articles(tmp_path, 120)
+    spec = member_spec(parse_unit("mlm-wiki@de").members[0])
+    assert (spec.name, spec.kind, spec.train_language) == ("mlm-wiki@de", "masked_lm", "de")
+    train = load_split(spec, "de", "train", data_dir=tmp_path, max_examples=10)["text"]
+    dev = load_split(spec, "de", "dev", data_dir=tmp_path)["text"]
+    assert len(train) == 10 and all(len(t) >= 40 for t in train)  # "kurz" is dropped
+    assert train[:2] == [
+        "Artikel 1 erster Absatz, lang genug um zu zählen.",
+        "Artikel 1 zweiter Absatz mit genug Zeichen für das Training.",
+    ]  # article 0 is dev
+    assert {t.split()[1] for t in dev} == {"0", "50", "100"}  # every 50th article
+    assert set(train).isdisjoint(dev)
+    assert unit_problem("mlm-wiki", all_tasks()) is not None
+    assert unit_problem("bible-para-en+mlm-wiki@de", all_tasks()) is None
+
+
+def test_wikipedia_masked_lm_without_the_hub_names_the_local_file(tmp_path: Path) -> None:
+    from adaptxfer.errors import MissingAssetError
+
+    spec = member_spec(parse_unit("mlm-wiki@de").members[0])
+    with pytest.raises(MissingAssetError, match=r"mlm-wiki/de/articles\.jsonl"):
+        load_split(spec, "de", "train", data_dir=tmp_path, max_examples=5)

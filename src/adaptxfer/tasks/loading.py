@@ -74,9 +74,10 @@ def load_split(
     """Return the split in canonical columns, sampled down to ``max_examples`` if given."""
     _check(task, lang, split)
     source = task.source
-    if isinstance(source, BuiltSource):
-        return source.build(lang=lang, split=split, seed=seed, max_examples=max_examples)
     data_dir = data_dir or os.environ.get(DATA_DIR_ENV)
+    if isinstance(source, BuiltSource):
+        extra = {"data_dir": data_dir} if source.takes_data_dir else {}
+        return source.build(lang=lang, split=split, seed=seed, max_examples=max_examples, **extra)
     if isinstance(source, CombinedSource):
         parts = source.serving(lang, split)
         if not parts:

@@ -108,11 +108,13 @@ class BuiltSource:
     """Data made by adaptxfer itself (e.g. from the offline Bible corpus).
 
     ``build(lang, split, seed, max_examples)`` returns a ``datasets.Dataset`` already in the
-    kind's canonical columns.
+    kind's canonical columns; with ``takes_data_dir`` it also gets ``data_dir`` (the
+    recipe's, or ``$ADAPTXFER_DATA``), for sources that read local files before the Hub.
     """
 
     build: Callable[..., Any]
     description: str = ""
+    takes_data_dir: bool = False
 
 
 Source = HubSource | LocalSource | CombinedSource | BuiltSource

@@ -7,7 +7,8 @@
 - ``a+b+c``: ONE adapter trained on a mixture of the tasks, one head per task
   (multi-task training, X-STILTs' best setting); its members may carry ``@lang``;
 - ``mlm@lang``: masked-LM on unlabelled text of ``lang`` (the Bible's train-split
-  books), the paper's "continued multilingual MLM" alternative, alone or in a mixture.
+  books), the paper's "continued multilingual MLM" alternative, alone or in a mixture;
+  ``mlm-wiki@lang`` reads Wikipedia from the Hub instead (:mod:`.masked_lm`).
 
 A chain (``sequential``) of units trains them in turn; ``mode: multitask`` in a recipe is
 the same as writing its tasks as one ``+`` unit. Torch-free: recipes validate without it.
@@ -33,6 +34,7 @@ GROUP_OF_CATEGORY = {
 MIXTURE_SEPARATOR = "+"
 LANGUAGE_SEPARATOR = "@"
 MLM = "mlm"
+WIKI_MLM = "mlm-wiki"
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,10 @@ def unit_problem(text: str, tasks: dict[str, TaskSpec]) -> str | None:
 def member_problem(member: Member, tasks: dict[str, TaskSpec]) -> str | None:
     if member.task == MLM:
         return _mlm_problem(member)
+    if member.task == WIKI_MLM:
+        from adaptxfer.tasks.masked_lm import wiki_language_problem
+
+        return wiki_language_problem(member.lang)
     spec = tasks.get(member.task)
     usable = sorted(
         n for n, t in tasks.items() if t.role == "intermediate" or t.other_train_languages
@@ -106,7 +112,7 @@ def member_problem(member: Member, tasks: dict[str, TaskSpec]) -> str | None:
     if spec is None:
         return (
             f"unknown intermediate task {member.task!r}; expected one of: "
-            f"{', '.join([*usable, MLM + '@LANG'])}"
+            f"{', '.join([*usable, MLM + '@LANG', WIKI_MLM + '@LANG'])}"
         )
     if member.lang is None:
         if spec.role == "intermediate":
@@ -147,10 +153,10 @@ def member_spec(member: Member, tasks: dict[str, TaskSpec] | None = None) -> Tas
     """The task a member trains, as an intermediate task in the member's language."""
     from adaptxfer.tasks.registry import all_tasks
 
-    if member.task == MLM:
+    if member.task in (MLM, WIKI_MLM):
         from adaptxfer.tasks.masked_lm import masked_lm_spec
 
-        return masked_lm_spec(member.lang or "")
+        return masked_lm_spec(member.task, member.lang or "")
     spec = (tasks or all_tasks())[member.task]
     lang = member.lang or spec.train_language
     if spec.role == "intermediate" and lang == spec.train_language:
