@@ -63,7 +63,11 @@ def test_recipes_lists_and_filters(capsys: pytest.CaptureFixture) -> None:
     root = str(ROOT / "recipes")
     assert main(["recipes", "--dir", root, "--target", "xnli"]) == EXIT_OK
     captured = capsys.readouterr()
-    assert "mnli_to_xnli" in captured.out and "recipes (9)" in captured.err
+    assert (
+        "mnli_to_xnli" in captured.out
+        and "multitask_to_xnli" in captured.out
+        and "recipes (10)" in captured.err
+    )
     assert main(["recipes", "--dir", root, "--benchmark", "bible"]) == EXIT_OK
     assert "recipes (3)" in capsys.readouterr().err
     assert main(["recipes", "--dir", root, "--intermediate", "nope"]) == EXIT_BAD_INPUT

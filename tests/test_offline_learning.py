@@ -53,3 +53,34 @@ def test_offline_intermediate_learns_beyond_its_floor(name, tmp_path: Path, caps
             f"({int(dev['examples'])} examples; {time.perf_counter() - started:.0f} s)"
         )
     assert dev[metric] >= dev[floor] + margin, dev
+
+
+@pytest.mark.slow
+def test_a_multitask_adapter_learns_each_of_its_tasks(tmp_path: Path, capsys) -> None:
+    """One LoRA adapter on the mixture bible-para-en + pos-en (one head each, batches
+    drawn in proportion to the examples each brings): both dev scores clear their floors."""
+    unit = "bible-para-en+pos-en"
+    recipe = Recipe.model_validate(
+        {
+            "intermediate": {
+                "tasks": [unit],
+                "train": {**FAST, "max_steps": 60, "batch_size": 16, "max_length": 64},
+            },
+            "target": "bible-para-x",
+            "method": {"name": "lora", "lora": {"r": 8, "target_modules": ["query", "value"]}},
+            "train": {"dev_examples": 150},
+        }
+    )
+    started = time.perf_counter()
+    artifact = intermediate_artifact(recipe, (unit,), 0, AdapterStore(tmp_path / "store"))
+    manifest = Manifest.read(artifact)
+    dev = manifest.metrics["dev"]
+    with capsys.disabled():
+        print(
+            f"\n{unit}: "
+            + ", ".join(f"{k} {v:.1f}" for k, v in dev.items() if "/" in k)
+            + f"; batches {[m['batches'] for m in manifest.provenance['mixture']]}"
+            f" ({time.perf_counter() - started:.0f} s)"
+        )
+    assert dev["pos-en/accuracy"] >= dev["pos-en/majority"] + 10, dev
+    assert dev["bible-para-en/accuracy"] >= dev["bible-para-en/majority"] + 5, dev

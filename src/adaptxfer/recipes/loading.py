@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from adaptxfer.errors import RecipeError
 from adaptxfer.recipes.schema import Recipe
 from adaptxfer.recipes.short_forms import SHORT_FORMS
+from adaptxfer.tasks.units import mixture_of
 from adaptxfer.text_files import read_utf8
 
 
@@ -206,13 +207,16 @@ def list_recipes(root: Path) -> list[RecipeEntry]:
             data = None
         if not isinstance(data, dict):
             data, _ = read_yaml(path)  # raises the precise error
-        inter = SHORT_FORMS["intermediate"](data.get("intermediate"))
+        inter = SHORT_FORMS["intermediate"](data.get("intermediate")) or {}
+        tasks = tuple(inter.get("tasks") or ())
+        if inter.get("mode") == "multitask" and len(tasks) > 1:
+            tasks = (mixture_of(list(tasks)),)  # one multi-task unit
         target = SHORT_FORMS["target"](data.get("target")) or {}
         out.append(
             RecipeEntry(
                 name=path.stem,
                 group=rel.parts[0] if len(rel.parts) > 1 else "",
-                intermediates=tuple((inter or {}).get("tasks") or ()),
+                intermediates=tasks,
                 target=str((target or {}).get("task", "?")),
                 path=path,
             )
