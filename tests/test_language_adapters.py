@@ -160,3 +160,53 @@ def test_nf4_backbone_trains_a_language_adapter():
     )
     assert result.metrics["translation"] == "r"
     assert result.metrics["mlm_after"]["loss"] < result.metrics["mlm_before"]["loss"]
+
+
+class _StopAt:
+    """Stops the adapter stage at ``step`` (as a crash would), after its checkpoint."""
+
+    def __init__(self, step: int, stage_steps: int) -> None:
+        self.step, self.stage_steps = step, stage_steps
+
+    def on_train_start(self, state) -> None:
+        pass
+
+    def on_step_end(self, state, event) -> None:
+        if event.max_steps == self.stage_steps and state.step == self.step:
+            raise KeyboardInterrupt
+
+    def on_train_end(self, state) -> None:
+        pass
+
+
+@pytest.mark.slow
+def test_a_stopped_language_adapter_training_resumes_to_the_same_adapter(tmp_path) -> None:
+    from adaptxfer.backbones import load_backbone
+    from adaptxfer.language_adapters.training import Resumable
+
+    settings = SMALL.model_copy(
+        update={
+            "head_steps": 3,
+            "max_steps": 5,
+            "batch_size": 4,
+            "max_length": 32,
+            "eval_texts": 16,
+        }
+    )
+
+    def run(folder, callbacks=()):
+        backbone = load_backbone(BACKBONE)
+        resumable = Resumable(folder, every=2, callbacks=callbacks)
+        result = train_language_adapter(backbone, "de", settings, resumable=resumable)
+        return result, {k: v.clone() for k, v in adapter_parameters(result.model, "de").items()}
+
+    with pytest.raises(KeyboardInterrupt):
+        run(tmp_path / "stopped", [_StopAt(3, stage_steps=5)])  # the adapter stage saved 2
+    assert (tmp_path / "stopped" / "head" / "step-00000003").is_dir()
+    assert (tmp_path / "stopped" / "adapter" / "step-00000002").is_dir()
+    resumed, resumed_weights = run(tmp_path / "stopped")
+    whole, whole_weights = run(tmp_path / "whole")
+    assert resumed_weights.keys() == whole_weights.keys() and whole_weights
+    for name, weight in whole_weights.items():
+        assert torch.equal(resumed_weights[name], weight), name
+    assert resumed.metrics["mlm_after"] == whole.metrics["mlm_after"]

@@ -108,10 +108,11 @@ def language_adapter_artifact(
 
     def build(directory: Path) -> None:
         from adaptxfer.backbones import load_backbone
-        from adaptxfer.language_adapters.training import train_language_adapter
+        from adaptxfer.language_adapters.training import Resumable, train_language_adapter
 
         loaded = load_backbone(backbone, quantization=spec["quantization"])
-        trained = train_language_adapter(loaded, lang, settings)
+        resumable = Resumable(store.checkpoints(spec))  # an interrupted training continues
+        trained = train_language_adapter(loaded, lang, settings, resumable=resumable)
         save_language_adapter(
             trained, directory, backbone=backbone, quantization=quantization, settings=settings
         )

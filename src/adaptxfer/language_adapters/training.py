@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import torch
@@ -21,13 +22,14 @@ from adaptxfer.language_adapters.mlm_head import TiedMaskedLMHead
 from adaptxfer.language_adapters.settings import LanguageAdapterSettings
 from adaptxfer.language_adapters.texts import language_texts, resolve_translation
 from adaptxfer.training.callbacks import ProgressBar
-from adaptxfer.training.loop import Batch, LoopSettings, ParamGroup, fit
+from adaptxfer.training.loop import Batch, LoopSettings, ParamGroup, TrainCallback, fit
 from adaptxfer.training.precision import autocast, resolve_precision
 
 if TYPE_CHECKING:
     from torch import nn
 
     from adaptxfer.backbones import LoadedBackbone
+    from adaptxfer.training.checkpoint import Checkpointing
 
 
 def language_adapter_config(settings: LanguageAdapterSettings):  # -> adapters.SeqBnInvConfig
@@ -53,6 +55,9 @@ def adapter_parameters(model: nn.Module, name: str) -> dict[str, torch.nn.Parame
     """The parameters of adapter ``name``: its bottleneck layers and invertible adapter."""
     needles = (f".adapters.{name}.", f"invertible_adapters.{name}.")
     return {n: p for n, p in model.named_parameters() if any(s in n for s in needles)}
+
+
+CHECKPOINT_EVERY = 50  # steps between step checkpoints of a stored adapter's training
 
 
 @dataclass
@@ -144,6 +149,23 @@ def evaluate_mlm(
     }
 
 
+@dataclass(frozen=True)
+class Resumable:
+    """Where the two stages keep step checkpoints (``folder/head``, ``folder/adapter``),
+    how often, and callbacks for both stages' loops."""
+
+    folder: Path | None = None
+    every: int | None = CHECKPOINT_EVERY
+    callbacks: Sequence[TrainCallback] = ()
+
+    def checkpoints(self, stage: str, label: str) -> Checkpointing | None:
+        from adaptxfer.training.checkpoint import Checkpointing
+
+        if self.folder is None:
+            return None
+        return Checkpointing(self.folder / stage, self.every, label)
+
+
 def _fit(
     model: nn.Module,
     head: TiedMaskedLMHead,
@@ -152,8 +174,11 @@ def _fit(
     steps: int,
     settings: LanguageAdapterSettings,
     description: str,
+    stage: str = "adapter",
+    resumable: Resumable = Resumable(),
 ) -> dict[str, Any]:
-    """Masked-LM training of ``group`` through the shared loop; its report."""
+    """Masked-LM training of ``group`` through the shared loop (resumably, when
+    ``resumable`` names a folder); its report."""
     loop = LoopSettings(
         max_steps=steps, warmup_ratio=settings.warmup_ratio, max_grad_norm=settings.max_grad_norm
     )
@@ -164,7 +189,8 @@ def _fit(
         loop,
         device=head.bias.device,
         modules=[model, head],
-        callbacks=[ProgressBar(description)],
+        callbacks=[ProgressBar(description), *resumable.callbacks],
+        checkpoints=resumable.checkpoints(stage, description),
     )
     return report.to_dict()
 
@@ -208,8 +234,11 @@ def train_language_adapter(
     settings: LanguageAdapterSettings,
     *,
     name: str | None = None,
+    resumable: Resumable = Resumable(),
 ) -> TrainedLanguageAdapter:
-    """Train a language adapter ``name`` (default: ``lang``) into ``backbone.model``.
+    """Train a language adapter ``name`` (default: ``lang``) into ``backbone.model``; with
+    ``resumable.folder``, each stage saves step checkpoints there and a rerun continues
+    from them (the batch stream and its masks are replayed, so the result is the same).
 
     The backbone stays frozen and bit-identical; afterwards the model holds the trained
     adapter, active, and is in eval mode. Every random number comes from
@@ -234,7 +263,15 @@ def train_language_adapter(
     if settings.head_steps:
         group = ParamGroup(list(head.parameters()), settings.head_lr)
         metrics["head_training"] = _fit(
-            model, head, group, data.train, settings.head_steps, settings, f"MLM head ({lang})"
+            model,
+            head,
+            group,
+            data.train,
+            settings.head_steps,
+            settings,
+            f"MLM head ({lang})",
+            "head",
+            resumable,
         )
     head.requires_grad_(False)
     metrics["mlm_backbone_only"] = evaluate_mlm(model, head, data.dev)
@@ -248,6 +285,8 @@ def train_language_adapter(
         settings.max_steps,
         settings,
         f"language adapter ({lang})",
+        "adapter",
+        resumable,
     )
     metrics["mlm_after"] = evaluate_mlm(model, head, data.dev)
     for p in params:
