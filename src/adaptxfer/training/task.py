@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from adaptxfer.seeding import seed_everything
+from adaptxfer.training.activation_memory import gradient_checkpointing
 from adaptxfer.training.callbacks import ProgressBar
 from adaptxfer.training.loop import Batch, LoopSettings, ParamGroup, TrainCallback, TrainReport, fit
 
@@ -47,18 +48,20 @@ def train(
         "weight_decay",
         "grad_accum",
         "precision",
+        "optimizer",
     )
     loop = LoopSettings(**settings.model_dump(include=set(schedule)))
-    return fit(
-        groups,
-        _forever(_loader(kind, features, tokenizer, settings, seed)),
-        lambda batch: kind.loss(kind.logits(model, batch), batch),
-        loop,
-        device=model.device,
-        modules=[model],
-        callbacks=[ProgressBar(description), *callbacks],
-        checkpoints=checkpoints,
-    )
+    with gradient_checkpointing(model.encoder, settings.gradient_checkpointing):
+        return fit(
+            groups,
+            _forever(_loader(kind, features, tokenizer, settings, seed)),
+            lambda batch: kind.loss(kind.logits(model, batch), batch),
+            loop,
+            device=model.device,
+            modules=[model],
+            callbacks=[ProgressBar(description), *callbacks],
+            checkpoints=checkpoints,
+        )
 
 
 def _loader(
