@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from torch import nn
     from transformers import PretrainedConfig, PreTrainedTokenizerFast
 
+    from adaptxfer.backbones.vocab import VocabularyPrune
+
 
 @dataclass
 class LoadedBackbone:
@@ -36,6 +38,7 @@ class LoadedBackbone:
     compute_dtype: torch.dtype
     hidden_size: int
     num_layers: int
+    vocabulary: VocabularyPrune | None = None  # set once pruned (prune_vocab)
 
 
 def default_device() -> str:

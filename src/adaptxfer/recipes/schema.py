@@ -54,6 +54,11 @@ class Recipe(StrictModel):
     description: str = ""
     backbone: str = "e5-small"
     quantization: Quantization = "none"
+    prune_vocab: bool = Field(
+        False,
+        description="keep only the embedding rows the study's text uses (same results, "
+        "less memory; adaptxfer.backbones.vocab)",
+    )
     method: Named[MethodConfig] = Field(default_factory=MethodConfig)
     intermediate: Tasks[IntermediatePhase] = Field(default_factory=IntermediatePhase)
     target: Task[TargetPhase]
