@@ -42,11 +42,5 @@ def load_study_backbone(recipe: Recipe) -> LoadedBackbone:
     """``recipe``'s backbone, its vocabulary pruned to the study's if the recipe says so."""
     from adaptxfer.backbones import load_backbone
 
-    backbone = load_backbone(recipe.backbone, quantization=recipe.quantization)
-    if recipe.prune_vocab:
-        from adaptxfer.backbones.vocab import prune_vocabulary
-
-        kept = study_kept_ids(recipe, backbone.tokenizer)
-        source = f"the study's tasks and languages ({len(kept)} of the tokenizer's ids)"
-        backbone.vocabulary = prune_vocabulary(backbone.model, kept, source)
-    return backbone
+    keep = (lambda tokenizer: study_kept_ids(recipe, tokenizer)) if recipe.prune_vocab else None
+    return load_backbone(recipe.backbone, quantization=recipe.quantization, keep_vocabulary=keep)

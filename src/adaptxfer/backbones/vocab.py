@@ -48,7 +48,7 @@ class VocabularyPrune:
 class PrunedEmbedding(nn.Module):
     """An ``nn.Embedding`` over original token ids that stores only the kept rows."""
 
-    def __init__(self, full: nn.Embedding, kept: torch.Tensor, source: str = "the study") -> None:
+    def __init__(self, full: nn.Embedding, kept: torch.Tensor, source: str) -> None:
         super().__init__()
         vocab = full.num_embeddings
         remap = torch.full((vocab,), -1, dtype=torch.long)
@@ -133,7 +133,7 @@ def kept_ids(tokenizer: PreTrainedTokenizerBase, found: Iterable[int]) -> list[i
 
 
 def prune_vocabulary(
-    model: nn.Module, kept: Sequence[int], source: str = "the study"
+    model: nn.Module, kept: Sequence[int], source: str = "the study's tasks and languages"
 ) -> VocabularyPrune:
     """Replace ``model``'s input embeddings by the ``kept`` rows (frozen, in place)."""
     full = model.get_input_embeddings()
