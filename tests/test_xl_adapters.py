@@ -185,3 +185,34 @@ def test_madx_language_adapter_stacks_under_a_task_adapter_on_xl(tiny_xl, tmp_pa
             param.add_(0.05 * torch.randn_like(param))
     backend.activate(["de", "task"])
     assert not torch.allclose(encode(backend.encoder), language_only)
+
+
+def test_gradient_checkpointing_on_xl_recomputes_and_changes_nothing(tiny_xl):
+    """transformers 4.57's XL model does not declare checkpointing support though its
+    layers implement it; adaptxfer enables it, and the gradients stay the same."""
+    from adaptxfer.training.activation_memory import gradient_checkpointing, transformer_of
+
+    backend = create_backend(load_backbone(tiny_xl).model, "adapters")
+    backend.add("task", MethodConfig(name="seq_bn"), seed=0)
+    backend.set_trainable(["task"])
+    layer = transformer_of(backend.encoder).encoder.layer[0]
+    results = []
+    for enabled in (False, True):
+        calls: list[int] = []
+        hook = layer.register_forward_pre_hook(lambda *_, seen=calls: seen.append(1))
+        backend.encoder.train()
+        with gradient_checkpointing(backend.encoder, enabled):
+            torch.manual_seed(0)
+            out = backend.encoder(input_ids=IDS, attention_mask=MASK).last_hidden_state
+            for _, param in backend.parameters_of("task"):
+                param.grad = None
+            out.pow(2).mean().backward()
+        hook.remove()
+        grads = [p.grad.clone() for _, p in backend.parameters_of("task")]
+        results.append((out.detach(), grads, len(calls)))
+    (plain, plain_grads, plain_calls), (out, grads, calls) = results
+    assert (plain_calls, calls) == (1, 2)
+    assert torch.allclose(out, plain, atol=1e-6)
+    assert all(
+        torch.allclose(a, b, rtol=1e-4, atol=1e-7) for a, b in zip(grads, plain_grads, strict=True)
+    )

@@ -8,6 +8,7 @@ plain run's within floating-point noise (tests/test_train_memory.py), and the se
 stays out of the store key. Non-reentrant checkpointing is used: the frozen backbone's
 inputs need no gradient, and the adapters library's override of
 ``gradient_checkpointing_enable`` carries its forward context into the recomputation.
+XLM-R XL/XXL's model class omits the support flag its layers honour; it is set here.
 """
 
 from __future__ import annotations
@@ -44,6 +45,10 @@ def gradient_checkpointing(module: nn.Module, enabled: bool) -> Iterator[None]:
         yield
         return
     model = transformer_of(module)
+    if not model.supports_gradient_checkpointing and _has_checkpointing_layers(model):
+        # XLM-R XL/XXL in transformers 4.57: its layers checkpoint (GradientCheckpointing-
+        # Layer) but the model class does not declare it; declare it on this instance.
+        model.supports_gradient_checkpointing = True
     if not model.supports_gradient_checkpointing:
         raise UnsupportedError(
             f"train.gradient_checkpointing: {type(model).__name__} does not support it; "
@@ -56,3 +61,9 @@ def gradient_checkpointing(module: nn.Module, enabled: bool) -> Iterator[None]:
     finally:
         if not was_on:
             model.gradient_checkpointing_disable()
+
+
+def _has_checkpointing_layers(model: nn.Module) -> bool:
+    from transformers.modeling_layers import GradientCheckpointingLayer
+
+    return any(isinstance(m, GradientCheckpointingLayer) for m in model.modules())
