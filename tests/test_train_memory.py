@@ -151,3 +151,39 @@ def test_paged_adamw_8bit_on_cpu_is_adamw_8bit():
         device=torch.device("cpu"),
     )  # fmt: skip
     assert type(cpu).__name__ == "AdamW8bit"
+
+
+def test_an_8bit_optimizer_resumes_from_a_step_checkpoint_as_if_never_stopped(tmp_path):
+    """The 8-bit moments, their scales and quantisation maps go into step checkpoints."""
+    import signal
+
+    from adaptxfer import interrupts
+    from adaptxfer.training.checkpoint import Checkpointing
+    from test_checkpoint import _SignalAt
+
+    settings = LoopSettings(max_steps=8, warmup_ratio=0.0, max_grad_norm=10.0,
+                            optimizer="adamw_8bit")  # fmt: skip
+
+    def run(folder: Path, callbacks=()) -> torch.Tensor:
+        torch.manual_seed(0)
+        weight = torch.nn.Parameter(torch.zeros(64, 128))  # 8,192 elements: 8-bit moments
+        holder = torch.nn.Module()
+        holder.weight = weight
+        generator = torch.Generator().manual_seed(1)
+        inputs, target = torch.randn(64, 128, generator=generator), torch.randn(64, 128)
+
+        def stream():
+            step = 0
+            while True:
+                step += 1
+                yield {"input_ids": inputs.roll(step, 0)}
+
+        fit([ParamGroup([weight], 0.05)], stream(),
+            lambda b: torch.nn.functional.mse_loss(b["input_ids"] @ weight.T, b["input_ids"] @ target.T),
+            settings, device=torch.device("cpu"), modules=[holder], callbacks=callbacks,
+            checkpoints=Checkpointing(folder, None, "8bit"))  # fmt: skip
+        return weight.detach().clone()
+
+    with pytest.raises(interrupts.Interrupted):
+        run(tmp_path / "stopped", [_SignalAt(5, signal.SIGINT)])
+    assert torch.equal(run(tmp_path / "stopped"), run(tmp_path / "whole"))
