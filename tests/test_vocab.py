@@ -169,3 +169,18 @@ def test_a_run_with_prune_vocab_records_what_it_kept(tmp_path):
     for path in manifests:
         record = json.loads(path.read_text(encoding="utf-8"))["provenance"]["pruned_vocabulary"]
         assert record["rows_before"] == 250002 and 1000 < record["rows_kept"] < 50000
+
+
+def test_pruning_a_quantised_backbone_keeps_its_outputs():
+    """nf4 leaves the embedding table unquantised: it is pruned like any other, before
+    the quantised model is prepared for training."""
+    tiny = str(make_tiny_backbone())
+    texts = ["In the beginning God created the heaven and the earth."]
+    full = load_backbone(tiny, "nf4")
+    pruned = load_backbone(
+        tiny, "nf4", keep_vocabulary=lambda tok: kept_ids(tok, token_ids_of(tok, texts))
+    )
+    assert pruned.vocabulary is not None and pruned.vocabulary.rows_kept < 40
+    assert isinstance(pruned.model.get_input_embeddings(), PrunedEmbedding)
+    assert torch.equal(hidden(pruned.model, pruned.tokenizer, texts),
+                       hidden(full.model, full.tokenizer, texts))  # fmt: skip
