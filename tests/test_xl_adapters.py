@@ -216,3 +216,29 @@ def test_gradient_checkpointing_on_xl_recomputes_and_changes_nothing(tiny_xl):
     assert all(
         torch.allclose(a, b, rtol=1e-4, atol=1e-7) for a, b in zip(grads, plain_grads, strict=True)
     )
+
+
+def test_plain_adapters_load_an_xl_adapter_through_its_saved_interface(tiny_xl, tmp_path):
+    """What the Hub card tells adapters users: the interface saved beside the adapter is
+    enough, without adaptxfer."""
+    import adapters
+    from transformers import AutoModel
+
+    from adaptxfer.hub.card import _needs_interface
+
+    assert _needs_interface("xlm-roberta-xxl") and _needs_interface(tiny_xl)
+    assert not _needs_interface("e5-small")
+    backend = create_backend(load_backbone(tiny_xl).model, "adapters")
+    backend.add("task", MethodConfig(name="seq_bn"), seed=0)
+    with torch.no_grad():
+        for _, param in backend.parameters_of("task"):
+            param.add_(0.05 * torch.randn_like(param))
+    expected = encode(backend.encoder)
+    backend.save("task", tmp_path / "task")
+
+    spec = json.loads((tmp_path / "task" / "adapter_interface.json").read_text())
+    model = AutoModel.from_pretrained(tiny_xl, add_pooling_layer=False)
+    adapters.init(model, interface=adapters.AdapterModelInterface(**spec["interface"]))
+    name = model.load_adapter(str(tmp_path / "task"), use_safetensors=True)
+    model.set_active_adapters(name)
+    assert torch.allclose(encode(model), expected, atol=1e-6)
