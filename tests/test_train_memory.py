@@ -187,3 +187,36 @@ def test_an_8bit_optimizer_resumes_from_a_step_checkpoint_as_if_never_stopped(tm
     with pytest.raises(interrupts.Interrupted):
         run(tmp_path / "stopped", [_SignalAt(5, signal.SIGINT)])
     assert torch.equal(run(tmp_path / "stopped"), run(tmp_path / "whole"))
+
+
+@pytest.mark.parametrize("name", ["lora", "seq_bn"])
+def test_a_training_run_with_checkpointing_is_the_same_run(name):
+    """Through the task loop (dropout on, 3 steps): the same loss curve and weights."""
+    from adaptxfer.compose.assemble import Assembly
+    from adaptxfer.tasks.kinds import get_kind
+    from adaptxfer.training.task import train
+    from test_compose import FEW_STEPS, features, make_tiny_backbone, task_model
+
+    method = MethodConfig(name=name)
+    runs = []
+    for enabled in (False, True):
+        backbone = load_backbone(str(make_tiny_backbone()))
+        assembly = Assembly.create(backbone, backend_library(method))
+        assembly.backend.add("adapter", method, seed=0)
+        assembly.train_alone("adapter")
+        model = task_model(assembly, 0)
+        settings = FEW_STEPS.model_copy(update={"max_steps": 3, "gradient_checkpointing": enabled})
+        data = features(backbone.tokenizer, "bible-para-en", "en", n=24)
+        report = train(
+            model, get_kind("classification"), data, backbone.tokenizer, settings, seed=0
+        )
+        assert not transformer_of(assembly.encoder).is_gradient_checkpointing
+        runs.append(
+            (
+                report.losses,
+                [p.detach().clone() for _, p in assembly.backend.parameters_of("adapter")],
+            )
+        )
+    (plain_losses, plain_weights), (losses, weights) = runs
+    assert losses == pytest.approx(plain_losses, rel=1e-5)
+    assert all(torch.allclose(a, b, atol=1e-6) for a, b in zip(weights, plain_weights, strict=True))
