@@ -7,7 +7,12 @@ few percent of its rows. :func:`prune_vocabulary` swaps the word embeddings for 
 applied at lookup. Token ids stay the tokenizer's everywhere else (features, collators,
 padding, position ids, which XLM-R derives from ``input_ids != pad``), so nothing
 upstream changes, and a kept token's vector is the same row as before: hidden states are
-bit-identical. An id outside the kept set is an error naming it, never a silent ``<unk>``.
+bit-identical. An id outside the kept set is an error naming it, never a silent ``<unk>``
+(the check costs one device sync per forward).
+
+Memory: pruning saves device memory (done before the model moves to the GPU). On the CPU
+transformers mmaps safetensors weights, so rows no text uses were never resident and the
+kept rows' copy is an addition (benchmarks/RESULTS.md, "Memory").
 
 LoRA and bottleneck adapters never touch the embedding table (peft's default targets and
 the adapters library's bottlenecks wrap the transformer layers; MAD-X's invertible adapter

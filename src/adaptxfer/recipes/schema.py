@@ -57,7 +57,7 @@ class Recipe(StrictModel):
     prune_vocab: bool = Field(
         False,
         description="keep only the embedding rows the study's text uses (same results, "
-        "less memory; adaptxfer.backbones.vocab)",
+        "less GPU memory; adaptxfer.backbones.vocab)",
     )
     method: Named[MethodConfig] = Field(default_factory=MethodConfig)
     intermediate: Tasks[IntermediatePhase] = Field(default_factory=IntermediatePhase)
