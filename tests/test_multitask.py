@@ -309,3 +309,10 @@ def test_wikipedia_masked_lm_without_the_hub_names_the_local_file(tmp_path: Path
     spec = member_spec(parse_unit("mlm-wiki@de").members[0])
     with pytest.raises(MissingAssetError, match=r"mlm-wiki/de/articles\.jsonl"):
         load_split(spec, "de", "train", data_dir=tmp_path, max_examples=5)
+
+
+def test_masked_lm_units_refuse_a_pruned_vocabulary() -> None:
+    recipe = _recipe(["bible-para-en+mlm@de"], prune_vocab=True)
+    ((where, message),) = recipe.problems()
+    assert where == ("prune_vocab",) and "predicts over the whole vocabulary" in message
+    assert _recipe(["bible-para-en+pos-en"], prune_vocab=True).problems() == []

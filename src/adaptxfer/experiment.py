@@ -104,13 +104,13 @@ def _train_intermediate(
     tracker: Tracker | None,
     checkpoints: Path,
 ) -> None:
-    from adaptxfer.backbones import load_backbone
+    from adaptxfer.study_vocabulary import load_study_backbone
 
     earlier = (
         intermediate_artifact(recipe, chain[:-1], seed, store, tracker) if len(chain) > 1 else None
     )
     unit = parse_unit(chain[-1])
-    backbone = load_backbone(recipe.backbone, quantization=recipe.quantization)
+    backbone = load_study_backbone(recipe)
     assembly = Assembly.create(backbone, backend_library(recipe.method))
     if earlier is None:
         assembly.backend.add("adapter", recipe.method, seed=seed)
@@ -233,6 +233,9 @@ def save_model(
     provenance: dict[str, Any],
 ) -> Path:
     """Save a trained (or retrieval) model as one artifact describing how it was built."""
+    vocabulary = assembly.backbone.vocabulary
+    if vocabulary is not None:  # adapters ignore it (vocabulary-independent): a record
+        provenance = {**provenance, "pruned_vocabulary": vocabulary.to_dict()}
     manifest = Manifest(
         backbone=recipe.backbone,
         quantization=recipe.quantization,
@@ -398,9 +401,9 @@ def target_assembly(
 ) -> Assembly:
     """The backbone with the arm's intermediate adapters (and language adapters, for
     MAD-X) loaded, composed as the arm says."""
-    from adaptxfer.backbones import load_backbone
+    from adaptxfer.study_vocabulary import load_study_backbone
 
-    backbone = load_backbone(recipe.backbone, quantization=recipe.quantization)
+    backbone = load_study_backbone(recipe)
     assembly = Assembly.create(backbone, backend_library(recipe.method))
     names = assembly.load_intermediates([adapter_dir(d) for d in inter_dirs], recipe.method)
     attach_language_adapters(recipe, arm, assembly, store)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +23,8 @@ if TYPE_CHECKING:
     from torch import nn
     from transformers import PretrainedConfig, PreTrainedTokenizerFast
 
+    from adaptxfer.backbones.vocab import VocabularyPrune
+
 
 @dataclass
 class LoadedBackbone:
@@ -36,6 +39,7 @@ class LoadedBackbone:
     compute_dtype: torch.dtype
     hidden_size: int
     num_layers: int
+    vocabulary: VocabularyPrune | None = None  # set once pruned (prune_vocab)
 
 
 def default_device() -> str:
@@ -133,12 +137,19 @@ def _load_tokenizer(name: str, source: str) -> PreTrainedTokenizerFast:
 
 
 def load_backbone(
-    name: str, quantization: Quantization = "none", device: str | None = None
+    name: str,
+    quantization: Quantization = "none",
+    device: str | None = None,
+    *,
+    keep_vocabulary: Callable[[PreTrainedTokenizerFast], Sequence[int]] | None = None,
 ) -> LoadedBackbone:
     """Load ``name`` (registered name, Hub id or folder) as a frozen, eval-mode encoder.
 
     CPU loads float32 (explicitly: a quantised load would otherwise leave the unquantised
     weights in float16); CUDA computes in bf16. Quantised weights go through bitsandbytes.
+    ``keep_vocabulary`` (given the tokenizer, the token ids to keep) prunes the embedding
+    table (:mod:`.vocab`) before the model moves to the device, so the full table never
+    reaches GPU memory unless a quantised load put it there.
     """
     import torch
     from transformers import AutoModel
@@ -167,6 +178,12 @@ def load_backbone(
             f"backbone {name!r}: the weights in {source} are damaged ({error}); replace the "
             "file (a Hub download: fetch it again with force_download=True)"
         ) from error
+    tokenizer = _load_tokenizer(name, source)
+    vocabulary = None
+    if keep_vocabulary is not None:
+        from adaptxfer.backbones.vocab import prune_vocabulary
+
+        vocabulary = prune_vocabulary(model, keep_vocabulary(tokenizer))
     if quant_config is None:
         model.to(device)
     else:
@@ -177,7 +194,7 @@ def load_backbone(
         parameter.requires_grad_(False)
     return LoadedBackbone(
         model=model,
-        tokenizer=_load_tokenizer(name, source),
+        tokenizer=tokenizer,
         name=name,
         source=source,
         quantization=quantization,
@@ -185,4 +202,5 @@ def load_backbone(
         compute_dtype=compute_dtype,
         hidden_size=int(config.hidden_size),
         num_layers=int(config.num_hidden_layers),
+        vocabulary=vocabulary,
     )

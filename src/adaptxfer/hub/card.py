@@ -273,6 +273,19 @@ def _loading(source: PushSource, repo_id: str) -> list[str]:
                   "from peft import PeftModel", "from transformers import AutoModel", "",
                   f'base = AutoModel.from_pretrained("{base}")',
                   f'model = PeftModel.from_pretrained(base, "{repo_id}")', "```", ""]  # fmt: skip
+    elif _needs_interface(manifest.backbone):
+        # adapters has no module for XLM-R XL/XXL: the repo's adapter_interface.json says
+        # where its layers are (written by adapters' save_adapter)
+        lines += ["With the adapters library (the adapter at the repo root; XLM-R XL/XXL "
+                  "need the plugin interface saved beside it):", "", "```python",
+                  "import json", "", "import adapters",
+                  "from huggingface_hub import hf_hub_download",
+                  "from transformers import AutoModel", "",
+                  f'model = AutoModel.from_pretrained("{base}")',
+                  f'spec = json.load(open(hf_hub_download("{repo_id}", "adapter_interface.json")))',
+                  'adapters.init(model, interface=adapters.AdapterModelInterface(**spec["interface"]))',
+                  f'name = model.load_adapter("{repo_id}", use_safetensors=True)',
+                  "model.set_active_adapters(name)", "```", ""]  # fmt: skip
     else:
         lines += ["With the adapters library (the adapter at the repo root):", "", "```python",
                   "import adapters", "from transformers import AutoModel", "",
@@ -364,3 +377,12 @@ def build_card(source: PushSource, repo_id: str, license: str, files: list[str])
         "",
     ]
     return ModelCard(f"---\n{data.to_yaml()}\n---\n\n" + "\n".join(body))
+
+
+def _needs_interface(backbone: str) -> bool:
+    """Whether adapters loads this backbone only through adaptxfer's plugin interface
+    (known without a download for registered names and local folders)."""
+    from adaptxfer.backbones.registry import model_type_of
+    from adaptxfer.methods.interfaces import has_interface
+
+    return has_interface(model_type_of(backbone))

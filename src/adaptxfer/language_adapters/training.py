@@ -44,11 +44,11 @@ def language_adapter_config(settings: LanguageAdapterSettings):  # -> adapters.S
 
 
 def ensure_adapters(model: nn.Module) -> None:
-    """``adapters.init`` once (a second init would add a second set of hooks)."""
-    import adapters
+    """``adapters.init`` once (a second init would add a second set of hooks), with
+    adaptxfer's plugin interface where the architecture needs one (XLM-R XL/XXL)."""
+    from adaptxfer.methods.interfaces import init_adapters
 
-    if not hasattr(model, "adapters_config"):
-        adapters.init(model)
+    init_adapters(model)
 
 
 def adapter_parameters(model: nn.Module, name: str) -> dict[str, torch.nn.Parameter]:

@@ -40,15 +40,14 @@ class AdaptersBackend(AdapterBackend, Fusing, HoldsLanguageAdapters):
     library = "adapters"
 
     def __init__(self, model: nn.Module) -> None:
-        import adapters
-
+        from adaptxfer.methods.interfaces import init_adapters
         from adaptxfer.methods.support import adapters_library_problem
 
         problem = adapters_library_problem(getattr(model.config, "model_type", None))
         if problem is not None:
             raise UnsupportedError(problem)
         super().__init__(model)
-        adapters.init(model)
+        init_adapters(model)
         self._languages: list[str] = []
 
     def _create(self, name: str, method: MethodConfig) -> None:

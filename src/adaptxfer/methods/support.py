@@ -1,11 +1,10 @@
 """Which adapter method runs on which backbone architecture, checked before any download
 or training.
 
-The one rule today: the adapters library (bottleneck methods, MAD-X) supports only the
-architectures it ships a module for; ``xlm-roberta-xl`` (XLM-R XL and XXL) is not one of
-them in adapters 1.3 (it would need an ``AdapterModelInterface``). LoRA runs through
-peft, which wraps any architecture. Lifting the rule (e.g. by passing an interface)
-means changing :func:`adapters_library_problem` only.
+The one rule today: the adapters library (bottleneck methods, MAD-X) supports the
+architectures it ships a module for, plus those adaptxfer describes to it through a plugin
+interface (:mod:`adaptxfer.methods.interfaces`: XLM-R XL and XXL). LoRA runs through
+peft, which wraps any architecture.
 """
 
 from __future__ import annotations
@@ -20,8 +19,13 @@ if TYPE_CHECKING:
 
 
 def adapters_library_supports(model_type: str) -> bool:
-    """Whether the installed adapters library has built-in support for ``model_type``
-    (a module ``adapters/models/<type>``), found without importing the library."""
+    """Whether the installed adapters library can wrap ``model_type``: built in (a module
+    ``adapters/models/<type>``, found without importing the library) or through one of
+    our plugin interfaces."""
+    from adaptxfer.methods.interfaces import has_interface
+
+    if has_interface(model_type):
+        return True
     loaded = sys.modules.get("adapters")  # once imported, its __spec__ is None (lazy)
     if loaded is not None:
         roots = list(getattr(loaded, "__path__", []))
@@ -40,8 +44,8 @@ def adapters_library_problem(model_type: str | None) -> str | None:
         return None
     return (
         f"the backbone's architecture {model_type!r} is not supported by the adapters "
-        "library (bottleneck methods seq_bn, double_seq_bn, par_bn and MAD-X); use "
-        "method lora (peft), which supports it"
+        "library (bottleneck methods seq_bn, double_seq_bn, par_bn and MAD-X) nor "
+        "described by adaptxfer.methods.interfaces; use method lora (peft), which supports it"
     )
 
 

@@ -111,11 +111,18 @@ def _capture(state: TrainState) -> tuple[dict[str, torch.Tensor], dict[str, Any]
     optimizer = state.optimizer.state_dict()
     plain: dict[str, dict[str, Any]] = {}
     for index, values in optimizer["state"].items():
+        # one level of nesting: bitsandbytes' 8-bit optimisers keep their quantisation
+        # maps and scales in a dict under one key
         for key, value in values.items():
-            if torch.is_tensor(value):
-                tensors[f"optimizer/{index}/{key}"] = value.detach().cpu()
-            else:
-                plain.setdefault(str(index), {})[key] = value
+            inner = value if isinstance(value, dict) else {None: value}
+            for sub, item in inner.items():
+                path = key if sub is None else f"{key}/{sub}"
+                if torch.is_tensor(item):
+                    tensors[f"optimizer/{index}/{path}"] = item.detach().cpu()
+                elif sub is None:
+                    plain.setdefault(str(index), {})[key] = item
+                else:
+                    plain.setdefault(str(index), {}).setdefault(key, {})[sub] = item
     tensors["rng/torch"] = torch.get_rng_state()
     cuda = torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []
     tensors.update({f"rng/cuda/{i}": s for i, s in enumerate(cuda)})
@@ -257,9 +264,19 @@ def _optimizer_state(record: dict[str, Any], tensors: dict[str, torch.Tensor]) -
     for key, value in tensors.items():
         if key.startswith("optimizer/"):
             _, index, field = key.split("/", 2)
-            state.setdefault(int(index), {})[field] = value
-    for index, values in record["optimizer"]["state"].items():
-        state.setdefault(int(index), {}).update(values)
+            name, _, sub = field.partition("/")
+            values = state.setdefault(int(index), {})
+            if sub:
+                values.setdefault(name, {})[sub] = value
+            else:
+                values[name] = value
+    for index, plain in record["optimizer"]["state"].items():
+        values = state.setdefault(int(index), {})
+        for name, value in plain.items():
+            if isinstance(value, dict):
+                values.setdefault(name, {}).update(value)
+            else:
+                values[name] = value
     groups = [
         {k: tuple(v) if k == "betas" else v for k, v in group.items()}
         for group in record["optimizer"]["param_groups"]

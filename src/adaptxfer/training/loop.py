@@ -1,4 +1,4 @@
-"""The one training loop: AdamW over parameter groups, linear warm-up and decay, gradient
+"""The one training loop: AdamW (or an 8-bit AdamW, :mod:`.optimizers`) over parameter groups, linear warm-up and decay, gradient
 clipping, a fixed budget of optimiser steps. What is trained is the caller's choice: the
 loop takes a batch stream and a loss function (task training: :mod:`.task`; masked-LM
 training of MAD-X language adapters: :mod:`adaptxfer.language_adapters.training`).
@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
+from adaptxfer.training.optimizers import make_optimizer
 from adaptxfer.training.precision import Resolved, autocast, resolve_precision
 
 if TYPE_CHECKING:
@@ -47,6 +48,7 @@ class LoopSettings:
     grad_accum: int = 1  # micro-batches per optimiser step
     loss_every: int = 10  # steps averaged into one point of the loss curve
     precision: str = "auto"  # auto | fp32 | bf16 (:mod:`.precision`)
+    optimizer: str = "adamw"  # adamw | adamw_8bit | paged_adamw_8bit (:mod:`.optimizers`)
 
 
 @dataclass(frozen=True)
@@ -160,8 +162,11 @@ def fit(
     if not groups:
         raise RuntimeError("nothing to train: the composition left no parameter trainable")
     params = [p for g in groups for p in g.params]
-    optimizer = torch.optim.AdamW(
-        [{"params": g.params, "lr": g.lr} for g in groups], weight_decay=settings.weight_decay
+    optimizer = make_optimizer(
+        settings.optimizer,
+        [{"params": g.params, "lr": g.lr} for g in groups],
+        weight_decay=settings.weight_decay,
+        device=device,
     )
     scheduler = get_linear_schedule_with_warmup(
         optimizer, int(settings.warmup_ratio * settings.max_steps), settings.max_steps

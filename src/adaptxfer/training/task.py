@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from adaptxfer.seeding import seed_everything
+from adaptxfer.training.activation_memory import gradient_checkpointing
 from adaptxfer.training.callbacks import ProgressBar
 from adaptxfer.training.loop import Batch, LoopSettings, ParamGroup, TrainCallback, TrainReport, fit
 
@@ -40,16 +41,17 @@ def train(
         ParamGroup([p for p in params if id(p) not in head], settings.lr),
         ParamGroup([p for p in params if id(p) in head], settings.head_lr or settings.lr),
     ]
-    return fit(
-        groups,
-        batch_stream(kind, features, tokenizer, settings, seed),
-        lambda batch: kind.loss(kind.logits(model, batch), batch),
-        loop_settings(settings),
-        device=model.device,
-        modules=[model],
-        callbacks=[ProgressBar(description), *callbacks],
-        checkpoints=checkpoints,
-    )
+    with gradient_checkpointing(model.encoder, settings.gradient_checkpointing):
+        return fit(
+            groups,
+            batch_stream(kind, features, tokenizer, settings, seed),
+            lambda batch: kind.loss(kind.logits(model, batch), batch),
+            loop_settings(settings),
+            device=model.device,
+            modules=[model],
+            callbacks=[ProgressBar(description), *callbacks],
+            checkpoints=checkpoints,
+        )
 
 
 def train_mixture(
@@ -88,16 +90,18 @@ def train_mixture(
         model, kind, _ = members[stream.last]
         return kind.loss(kind.logits(model, batch), batch)
 
-    report = fit(
-        groups,
-        stream,
-        loss_of,
-        loop_settings(settings),
-        device=members[0][0].device,
-        modules=[model for model, _, _ in members],
-        callbacks=[ProgressBar(description), *callbacks],
-        checkpoints=checkpoints,
-    )
+    encoder = members[0][0].encoder  # shared by every member
+    with gradient_checkpointing(encoder, settings.gradient_checkpointing):
+        report = fit(
+            groups,
+            stream,
+            loss_of,
+            loop_settings(settings),
+            device=members[0][0].device,
+            modules=[model for model, _, _ in members],
+            callbacks=[ProgressBar(description), *callbacks],
+            checkpoints=checkpoints,
+        )
     return report, list(stream.drawn)
 
 
@@ -110,6 +114,7 @@ def loop_settings(settings: TrainSettings) -> LoopSettings:
         "weight_decay",
         "grad_accum",
         "precision",
+        "optimizer",
     )
     return LoopSettings(**settings.model_dump(include=set(schedule)))
 
