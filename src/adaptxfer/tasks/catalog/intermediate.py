@@ -27,6 +27,7 @@ import random
 import re
 from typing import Any
 
+from adaptxfer.tasks.numeric_choices import CHOICES, choice_set, final_answer, number
 from adaptxfer.tasks.registry import register
 from adaptxfer.tasks.spec import CombinedSource, HubSource, LocalSource, TaskSpec
 
@@ -63,22 +64,8 @@ def copa_rows(data: Any, lang: str) -> Any:
     return data.map(convert, remove_columns=data.column_names)
 
 
-NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
-GSM8K_CHOICES = 4
-
-
-def _number(text: str) -> str | None:
-    """A number in canonical form ("1,200.0" -> "1200"), or None."""
-    try:
-        value = float(text.replace(",", "").rstrip("."))
-    except ValueError:
-        return None
-    return str(int(value)) if value.is_integer() else f"{value:g}"
-
-
-def gsm8k_final_answer(solution: str) -> str:
-    answer = solution.rsplit("####", 1)[-1].strip()
-    return _number(answer) or answer
+GSM8K_CHOICES = CHOICES
+gsm8k_final_answer = final_answer
 
 
 def gsm8k_choice_set(question: str, solution: str, n: int = GSM8K_CHOICES) -> tuple[list[str], int]:
@@ -86,22 +73,20 @@ def gsm8k_choice_set(question: str, solution: str, n: int = GSM8K_CHOICES) -> tu
 
     An integer answer (all but a handful in GSM8K) gets the offline task's choices: an
     arithmetic progression around it with the gold at a position drawn per question
-    (:func:`adaptxfer.tasks.packaged.gsm8k.choice_set`), so no surface cue (largest,
+    (:func:`adaptxfer.tasks.numeric_choices.choice_set`), so no surface cue (largest,
     longest, seen in the solution) gives it away. Taking the solution's intermediate
     numbers as distractors, as this task once did, let "pick the largest" score ~52 %.
     Other answers get perturbations of the gold (+1, -1, +2, ...) at a drawn position."""
     gold = gsm8k_final_answer(solution)
     if re.fullmatch(r"-?\d+", gold) and n == GSM8K_CHOICES:
-        from adaptxfer.tasks.packaged.gsm8k import choice_set
-
         return choice_set(question, int(gold))
     rng = random.Random(int.from_bytes(hashlib.sha256(question.encode()).digest()[:8], "big"))
-    base = float(gold) if _number(gold) is not None else 0.0
+    base = float(gold) if number(gold) is not None else 0.0
     seen, distractors = {gold}, []
     for delta in (1, -1, 2, 10, -2, -10, 3, 100):
         if len(distractors) >= n - 1:
             break
-        value = _number(str(base + delta)) or str(base + delta)
+        value = number(str(base + delta)) or str(base + delta)
         if value not in seen:
             seen.add(value)
             distractors.append(value)

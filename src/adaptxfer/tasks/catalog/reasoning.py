@@ -15,7 +15,7 @@ Formulations for an encoder:
   MMLU ``validation``, tested on MMLU ``test`` in English and on openai/MMMLU (one config
   per language, e.g. ``DE_DE``, test split only) elsewhere. Accuracy.
 - ``mgsm``: answer selection among 4 numbers, built as the offline GSM8K task does
-  (:func:`adaptxfer.tasks.packaged.gsm8k.choice_set`: an arithmetic progression around
+  (:func:`adaptxfer.tasks.numeric_choices.choice_set`: an arithmetic progression around
   the gold answer, the gold at a uniformly drawn position, so "pick the largest" or any
   other surface cue scores chance). Trained on English GSM8K (``openai/gsm8k`` ``main``;
   the last 7 % of train is dev); tested on juletxara/mgsm. MGSM's choices are drawn from
@@ -29,6 +29,7 @@ from typing import Any
 
 from adaptxfer.errors import DataError
 from adaptxfer.tasks.catalog.intermediate import CANONICAL_MC, gsm8k_final_answer
+from adaptxfer.tasks.numeric_choices import choice_set
 from adaptxfer.tasks.registry import register
 from adaptxfer.tasks.spec import CombinedSource, HubSource, TaskSpec
 
@@ -63,7 +64,6 @@ def _integer(text: Any, where: str) -> int:
 
 def gsm8k_selection(data: Any, lang: str) -> Any:
     """English GSM8K rows (question, worked answer ending ``#### N``) as 4-way selection."""
-    from adaptxfer.tasks.packaged.gsm8k import choice_set
 
     def convert(row: dict[str, Any], index: int) -> dict[str, Any]:
         gold = _integer(gsm8k_final_answer(row["answer"]), f"GSM8K row {index + 1}")
@@ -76,7 +76,6 @@ def gsm8k_selection(data: Any, lang: str) -> Any:
 def mgsm_selection(data: Any, lang: str) -> Any:
     """MGSM rows (question, answer_number) as 4-way selection, the same choices for the
     same problem in every language (drawn from the row index)."""
-    from adaptxfer.tasks.packaged.gsm8k import choice_set
 
     def convert(row: dict[str, Any], index: int) -> dict[str, Any]:
         gold = _integer(row["answer_number"], f"MGSM {lang} row {index + 1}")

