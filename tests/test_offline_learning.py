@@ -57,14 +57,16 @@ def test_offline_intermediate_learns_beyond_its_floor(name, tmp_path: Path, caps
 
 @pytest.mark.slow
 def test_a_multitask_adapter_learns_each_of_its_tasks(tmp_path: Path, capsys) -> None:
-    """One LoRA adapter on the mixture bible-para-en + pos-en (one head each, batches
-    drawn in proportion to the examples each brings): both dev scores clear their floors."""
+    """One LoRA adapter on the mixture bible-para-en + pos-en (one head each; a high
+    temperature mixes them about equally): both dev scores clear their floors. Alone,
+    bible-para-en needs ~70 steps and pos-en ~30 to do so."""
     unit = "bible-para-en+pos-en"
     recipe = Recipe.model_validate(
         {
             "intermediate": {
                 "tasks": [unit],
-                "train": {**FAST, "max_steps": 60, "batch_size": 16, "max_length": 64},
+                "train": {"lr": 1e-3, "max_steps": 140, "batch_size": 16, "max_length": 64},
+                "mixture": {"temperature": 100},
             },
             "target": "bible-para-x",
             "method": {"name": "lora", "lora": {"r": 8, "target_modules": ["query", "value"]}},
@@ -83,4 +85,4 @@ def test_a_multitask_adapter_learns_each_of_its_tasks(tmp_path: Path, capsys) ->
             f" ({time.perf_counter() - started:.0f} s)"
         )
     assert dev["pos-en/accuracy"] >= dev["pos-en/majority"] + 10, dev
-    assert dev["bible-para-en/accuracy"] >= dev["bible-para-en/majority"] + 5, dev
+    assert dev["bible-para-en/accuracy"] >= dev["bible-para-en/majority"] + 5, dev  # 60.0 measured
