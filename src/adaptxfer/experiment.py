@@ -176,17 +176,9 @@ def _train_mixture(
     for spec in specs:
         kind = get_kind(spec.kind)
         model = task_model(spec, assembly, seed, stream=f"head:{spec.name}")
-        data = load_split(
-            spec,
-            spec.train_language,
-            "train",
-            data_dir=recipe.data_dir,
-            seed=seed,
-            max_examples=training_examples(settings),
-        )
-        features = kind.featurize(spec, data, tokenizer, settings.max_length, train=True)
+        examples, features = training_features(recipe, spec, tokenizer, settings, seed)
         members.append((model, kind, features))
-        sizes.append(len(data))
+        sizes.append(examples)
     rates = mixture_rates(sizes, recipe.intermediate.mixture)
     plan = Checkpointing(Path(checkpoints), settings.checkpoint_every, unit.name)
     report, drawn = train_mixture(
@@ -264,6 +256,23 @@ def task_model(task: TaskSpec, assembly: Assembly, seed: int, stream: str = "hea
     return TaskModel(assembly.encoder, head, head_config)
 
 
+def training_features(
+    recipe: Recipe, task: TaskSpec, tokenizer: Any, settings: TrainSettings, seed: int
+) -> tuple[int, Any]:
+    """The task's training split in its training language, sampled to what the step
+    budget can use: (examples loaded, training features)."""
+    data = load_split(
+        task,
+        task.train_language,
+        "train",
+        data_dir=recipe.data_dir,
+        seed=seed,
+        max_examples=training_examples(settings),
+    )
+    features = get_kind(task.kind).featurize(task, data, tokenizer, settings.max_length, train=True)
+    return len(data), features
+
+
 def _train_head_and_adapter(
     recipe: Recipe,
     task: TaskSpec,
@@ -281,15 +290,7 @@ def _train_head_and_adapter(
     kind = get_kind(task.kind)
     tokenizer = assembly.backbone.tokenizer
     model = task_model(task, assembly, seed)
-    data = load_split(
-        task,
-        task.train_language,
-        "train",
-        data_dir=recipe.data_dir,
-        seed=seed,
-        max_examples=training_examples(settings),
-    )
-    features = kind.featurize(task, data, tokenizer, settings.max_length, train=True)
+    _, features = training_features(recipe, task, tokenizer, settings, seed)
     plan = None
     if checkpoints is not None:
         plan = Checkpointing(Path(checkpoints), settings.checkpoint_every, description)
