@@ -151,6 +151,9 @@ def test_a_ci_that_includes_zero_is_inconclusive():
     assert one_seed.verdict == INCONCLUSIVE and "needs at least 2 seeds" in one_seed.sentence
     nothing = answer("q?", COMPARE, rows({"classification": [3, 4]}))
     assert nothing.verdict == INCONCLUSIVE and "reasoning: 0 cells" in nothing.sentence
+    flat = answer("q?", COMPARE, rows({"classification": [0, 0, 0], "reasoning": [0, 0, 0]}))
+    assert flat.verdict == INCONCLUSIVE  # every cell scored the same: say so, not "CI +0 to +0"
+    assert "exactly 0 in all 3 seeds" in flat.sentence and "CI" not in flat.sentence
 
 
 ACROSS = Compare.model_validate(

@@ -8,7 +8,7 @@ first, e.g. the largest backbone minus the smallest). Over seeds: mean and 95 % 
 interval. The verdict: "supported" when the interval lies on the side the hypothesis
 predicts, "contradicted" when on the other side, else "inconclusive" (the interval
 includes 0, or it cannot be computed: fewer than 2 seeds, a group with no cells, one
-value of the ``across`` axis).
+value of the ``across`` axis, a difference of exactly 0 in every seed).
 """
 
 from __future__ import annotations
@@ -177,6 +177,12 @@ def _sentence(verdict: str, tested: str, stat: Stat | None, predicted: str) -> s
         return (
             f"Inconclusive: {tested} is {stat.mean:+.2f} points from a single seed; a 95% CI "
             "needs at least 2 seeds."
+        )
+    if stat.mean == 0 and stat.ci95 == 0:  # e.g. every cell still predicts the majority class
+        return (
+            f"Inconclusive: {tested} is exactly 0 in all {stat.n} seeds; the two groups scored "
+            "the same every time (as when the target has not left its majority class), so "
+            "these runs cannot tell them apart."
         )
     said = f"{tested} is {_interval(stat)}"
     if verdict == SUPPORTED:
