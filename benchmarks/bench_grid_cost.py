@@ -4,7 +4,7 @@ one run per pair, which is what a user without the grid runs (``adaptxfer run`` 
 pair recipe: every pair trains its intermediate adapter, its target adapter and its own
 baseline again).
 
-    python benchmarks/bench_grid_cost.py                     # 2 x 2, few steps, ~10 min on 2 cores
+    python benchmarks/bench_grid_cost.py                     # 2 x 2, few steps
     python benchmarks/bench_grid_cost.py --intermediates vitaminc siqa-offline gsm8k-offline \\
         --targets bible-para-x pos-x --intermediate-steps 40 --target-steps 20
 
@@ -24,29 +24,31 @@ import tempfile
 import time
 from pathlib import Path
 
+import yaml
+
 ROOT = Path(__file__).resolve().parents[1]
 BASE_RECIPE = ROOT / "recipes" / "bible" / "para-en_to_para-x.yaml"
 
 
 def grid_text(name: str, intermediates: list[str], targets: list[str], args) -> str:
     """A grid file: the offline main job's recipe with this benchmark's budget."""
-    settings = {
-        "intermediate.train.max_steps": args.intermediate_steps,
-        "target.train.max_steps": args.target_steps,
-        "eval.max_examples": args.eval_examples,
-        "train.dev_examples": args.dev_examples,
+    grid = {
+        "name": name,
+        "base": str(BASE_RECIPE),
+        "set": {
+            "intermediate.train.max_steps": args.intermediate_steps,
+            "target.train.max_steps": args.target_steps,
+            "eval.max_examples": args.eval_examples,
+            "train.dev_examples": args.dev_examples,
+        },
+        "intermediates": intermediates,
+        "targets": targets,
+        "compositions": ["sequential"],
+        "languages": [args.language],
+        "seeds": [args.seed],
+        "baseline": True,
     }
-    lines = [f"name: {name}", f"base: {BASE_RECIPE}", "set:"]
-    lines += [f"  {key}: {value}" for key, value in settings.items()]
-    lines += [
-        f"intermediates: [{', '.join(intermediates)}]",
-        f"targets: [{', '.join(targets)}]",
-        "compositions: [sequential]",
-        f"languages: [{args.language}]",
-        f"seeds: [{args.seed}]",
-        "baseline: true",
-    ]
-    return "\n".join(lines) + "\n"
+    return yaml.safe_dump(grid, sort_keys=False)
 
 
 def run_grid(grid_file: Path, out: Path) -> float:
