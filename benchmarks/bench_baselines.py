@@ -2,7 +2,8 @@
 ONE process, on the same model, data, batch size, lengths and steps.
 
 Training, s/step (median over the steps after warm-up, over interleaved rounds):
-adaptxfer LoRA / seq_bn (``train.precision`` auto and fp32) vs peft LoRA + HF ``Trainer``
+adaptxfer LoRA / seq_bn (``train.precision`` auto and fp32; ``train.kernels`` auto, and
+torch at precision auto to show what the CPU training kernels add) vs peft LoRA + HF ``Trainer``
 (default random sampler, and ``group_by_length=True``; fp32, and bf16 where native) vs
 adapters seq_bn + ``AdapterTrainer`` (``group_by_length=True``). The paths alternate
 within each round (round 1: A B C..., round 2: A B C...), so a machine shared with other
@@ -71,7 +72,9 @@ class _Ticks(TrainCallback):
         self.clock.tick()
 
 
-def adaptxfer_path(method: str, precision: str) -> Callable[[Setup, int], StepClock]:
+def adaptxfer_path(
+    method: str, precision: str, kernels: str = "auto"
+) -> Callable[[Setup, int], StepClock]:
     def run(setup: Setup, steps: int) -> StepClock:
         task = get_task("bible-para-en")
         config = MethodConfig(name=method)
@@ -87,6 +90,7 @@ def adaptxfer_path(method: str, precision: str) -> Callable[[Setup, int], StepCl
             batch_size=setup.batch_size,
             max_length=setup.max_length,
             precision=precision,
+            kernels=kernels,
         )
         clock = StepClock()
         train(
@@ -202,10 +206,14 @@ def training_paths(device: torch.device) -> dict[str, Callable[[Setup, int], Ste
     paths = {
         "adaptxfer LoRA (precision auto)": adaptxfer_path("lora", "auto"),
         "adaptxfer LoRA fp32": adaptxfer_path("lora", "fp32"),
+        "adaptxfer LoRA (precision auto), torch kernels": adaptxfer_path("lora", "auto", "torch"),
         "peft + Trainer, default sampler": peft_trainer_path(grouped=False, bf16=False),
         "peft + Trainer, group_by_length": peft_trainer_path(grouped=True, bf16=False),
         "adaptxfer seq_bn (precision auto)": adaptxfer_path("seq_bn", "auto"),
         "adaptxfer seq_bn fp32": adaptxfer_path("seq_bn", "fp32"),
+        "adaptxfer seq_bn (precision auto), torch kernels": adaptxfer_path(
+            "seq_bn", "auto", "torch"
+        ),
         "adapters + AdapterTrainer, group_by_length": adapters_trainer_path(bf16=False),
     }
     if native:

@@ -41,6 +41,7 @@ def test_intermediate_lora_learns_english_paraphrase(tmp_path: Path) -> None:
     # ``precision: auto`` trained in bf16 on CPUs with AVX512-BF16/AMX, else in fp32
     train = Manifest.read(artifact).metrics["train"]
     assert train["precision"] == resolve_precision("auto", torch.device("cpu"))
+    assert train["kernels"] == "adaptxfer-cpu"  # kernels: auto, on the CPU
     assert train["loss_curve"][-1] < train["loss_curve"][0]
     # A second request for the same adapter reuses it: trained exactly once.
     assert intermediate_artifact(recipe, ("bible-para-en",), 0, store) == artifact

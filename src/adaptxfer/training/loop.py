@@ -14,6 +14,8 @@ Speed: the forward runs under bf16 autocast where ``precision`` resolves to bf16
 (:mod:`.precision`), and losses stay on the device until a point of the loss curve is
 due (every ``loss_every`` steps), so the host waits for the device once per point rather
 than once per step; a callback that reads :attr:`StepEvent.loss` pays that wait itself.
+On a CPU, dropout and the attention's dropout use cheaper masks while training
+(:mod:`.cpu_kernels`, ``kernels``).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
+from adaptxfer.training.cpu_kernels import cpu_training_kernels
 from adaptxfer.training.optimizers import make_optimizer
 from adaptxfer.training.precision import Resolved, autocast, resolve_precision
 
@@ -49,6 +52,7 @@ class LoopSettings:
     loss_every: int = 10  # steps averaged into one point of the loss curve
     precision: str = "auto"  # auto | fp32 | bf16 (:mod:`.precision`)
     optimizer: str = "adamw"  # adamw | adamw_8bit | paged_adamw_8bit (:mod:`.optimizers`)
+    kernels: str = "auto"  # auto | torch (:mod:`.cpu_kernels`)
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,7 @@ class TrainReport:
     trainable_parameters: int
     losses: list[float] = field(default_factory=list)
     precision: Resolved = "fp32"
+    kernels: str = "torch"  # "adaptxfer-cpu" when :mod:`.cpu_kernels` trained
 
     @property
     def final_loss(self) -> float:
@@ -81,6 +86,7 @@ class TrainReport:
             "steps_per_second": round(self.steps / self.seconds, 3) if self.seconds > 0 else None,
             "trainable_parameters": self.trainable_parameters,
             "precision": self.precision,
+            "kernels": self.kernels,
             "final_loss": round(self.final_loss, 4),
             "loss_curve": [round(x, 4) for x in self.losses],
         }
@@ -180,27 +186,9 @@ def fit(
     for module in modules:
         module.train()
     try:
-        for callback in callbacks:
-            callback.on_train_start(state)
-        while state.step < settings.max_steps:
-            step_loss = _step(state, batches, loss_of, device, precision)
-            state.running.append(step_loss)
-            state.step += 1
-            report.steps = state.step
-            if state.step % settings.loss_every == 0 or state.step == settings.max_steps:
-                points = [torch.as_tensor(x, device=device) for x in state.running]
-                report.losses.append(float(torch.stack(points).mean()))  # the one sync
-                state.running.clear()
-            event = StepEvent(
-                step=state.step,
-                max_steps=settings.max_steps,
-                step_loss=step_loss,
-                lrs=tuple(scheduler.get_last_lr()),
-                examples=report.examples,
-                seconds=time.perf_counter() - state.started,
-            )
-            for callback in callbacks:
-                callback.on_step_end(state, event)
+        with cpu_training_kernels(modules, device, settings.kernels) as ours:
+            report.kernels = "adaptxfer-cpu" if ours else "torch"
+            _run(state, batches, loss_of, device, precision, callbacks)
     finally:
         for module in modules:
             module.eval()
@@ -208,6 +196,39 @@ def fit(
         for callback in callbacks:
             callback.on_train_end(state)
     return report
+
+
+def _run(
+    state: TrainState,
+    batches: Iterator[Batch],
+    loss_of: Callable[[Batch], torch.Tensor],
+    device: torch.device,
+    precision: Resolved,
+    callbacks: Sequence[TrainCallback],
+) -> None:
+    """Optimiser steps until ``max_steps``, with the loss curve and the callbacks."""
+    settings, report, scheduler = state.settings, state.report, state.scheduler
+    for callback in callbacks:
+        callback.on_train_start(state)
+    while state.step < settings.max_steps:
+        step_loss = _step(state, batches, loss_of, device, precision)
+        state.running.append(step_loss)
+        state.step += 1
+        report.steps = state.step
+        if state.step % settings.loss_every == 0 or state.step == settings.max_steps:
+            points = [torch.as_tensor(x, device=device) for x in state.running]
+            report.losses.append(float(torch.stack(points).mean()))  # the one sync
+            state.running.clear()
+        event = StepEvent(
+            step=state.step,
+            max_steps=settings.max_steps,
+            step_loss=step_loss,
+            lrs=tuple(scheduler.get_last_lr()),
+            examples=report.examples,
+            seconds=time.perf_counter() - state.started,
+        )
+        for callback in callbacks:
+            callback.on_step_end(state, event)
 
 
 def _names(modules: Sequence[nn.Module], params: list[nn.Parameter]) -> list[str]:

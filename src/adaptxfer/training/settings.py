@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 
 from adaptxfer.strict_model import StrictModel
 from adaptxfer.training.optimizers import OptimizerName
 from adaptxfer.training.precision import Precision
+
+# train.kernels (:mod:`.cpu_kernels`): auto = adaptxfer's CPU training kernels, torch = torch's
+Kernels = Literal["auto", "torch"]
 
 # Settings that change how a training is carried out, not what it produces: they are left
 # out of what determines an adapter (the store key) and of a run's resume fingerprint.
@@ -53,16 +56,25 @@ class TrainSettings(StrictModel):
         description="adamw (torch), adamw_8bit or paged_adamw_8bit (bitsandbytes: 8-bit "
         "moments; paged pages them to host memory on CUDA)",
     )
+    kernels: Kernels = Field(
+        "auto",
+        description="auto: while training on a CPU, dropout masks from 16-bit random "
+        "integers and the attention's dropout as explicit products (benchmarks/"
+        "RESULTS.md: faster, same learning); torch: torch's dropout and attention",
+    )
 
     def determining(self) -> dict[str, Any]:
         """The settings that determine the trained weights (the store key): all but
-        :data:`NOT_DETERMINING`, ``precision`` only when chosen explicitly and
-        ``optimizer`` only when not ``adamw``. ``auto`` is the hardware's choice, like the
-        device (which no key records either), so adapters trained before these settings
-        existed keep their keys; the precision that ran is in the training report."""
+        :data:`NOT_DETERMINING`, ``precision`` and ``kernels`` only when chosen
+        explicitly and ``optimizer`` only when not ``adamw``. ``auto`` is the hardware's
+        choice, like the device (which no key records either), so adapters trained
+        before these settings existed keep their keys; the precision and kernels that
+        ran are in the training report."""
         dump = self.model_dump(exclude=set(NOT_DETERMINING))
         if self.precision == "auto":
             del dump["precision"]
+        if self.kernels == "auto":
+            del dump["kernels"]
         if self.optimizer == "adamw":
             del dump["optimizer"]
         return dump

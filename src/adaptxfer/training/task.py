@@ -115,6 +115,7 @@ def loop_settings(settings: TrainSettings) -> LoopSettings:
         "grad_accum",
         "precision",
         "optimizer",
+        "kernels",
     )
     return LoopSettings(**settings.model_dump(include=set(schedule)))
 
