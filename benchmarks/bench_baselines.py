@@ -36,19 +36,21 @@ import torch
 
 from adaptxfer.backbones import default_device, load_backbone
 from adaptxfer.backbones.loading import resolve_source
-from adaptxfer.compose.assemble import Assembly
-from adaptxfer.experiment import task_model
-from adaptxfer.methods import backend_library
-from adaptxfer.methods.settings import MethodConfig
 from adaptxfer.results import environment
 from adaptxfer.tasks.kinds import get_kind
 from adaptxfer.tasks.loading import load_split
 from adaptxfer.tasks.registry import get_task
-from adaptxfer.training.loop import StepEvent, TrainCallback, TrainState
 from adaptxfer.training.precision import resolve_precision
 from adaptxfer.training.settings import TrainSettings
 from adaptxfer.training.task import train
-from measure import StepClock, median, peak_memory_mib, reset_peak_memory
+from measure import (
+    StepClock,
+    adapter_task_model,
+    median,
+    peak_memory_mib,
+    reset_peak_memory,
+    tick_callback,
+)
 
 BACKBONE = "e5-small"
 LR, WARMUP_RATIO = 5e-4, 0.06  # adaptxfer's defaults, given to every path
@@ -64,25 +66,13 @@ class Setup:
 
 
 # -- training paths: each trains warmup + steps optimiser steps and returns its clock ----
-class _Ticks(TrainCallback):
-    def __init__(self, clock: StepClock) -> None:
-        self.clock = clock
-
-    def on_step_end(self, state: TrainState, event: StepEvent) -> None:
-        self.clock.tick()
-
-
 def adaptxfer_path(
     method: str, precision: str, kernels: str = "auto"
 ) -> Callable[[Setup, int], StepClock]:
     def run(setup: Setup, steps: int) -> StepClock:
         task = get_task("bible-para-en")
-        config = MethodConfig(name=method)
         backbone = load_backbone(BACKBONE)
-        assembly = Assembly.create(backbone, backend_library(config))
-        assembly.backend.add("adapter", config, seed=0)
-        assembly.train_alone("adapter")
-        model = task_model(task, assembly, seed=0)
+        model = adapter_task_model(task, method, backbone)
         settings = TrainSettings(
             max_steps=steps,
             lr=LR,
@@ -95,7 +85,7 @@ def adaptxfer_path(
         clock = StepClock()
         train(
             model, get_kind(task.kind), setup.features, backbone.tokenizer, settings, seed=0,
-            callbacks=[_Ticks(clock)],
+            callbacks=[tick_callback(clock)],
         )  # fmt: skip
         return clock
 

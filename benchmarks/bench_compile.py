@@ -21,46 +21,37 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 
 from adaptxfer.backbones import default_device, load_backbone
-from adaptxfer.compose.assemble import Assembly
-from adaptxfer.experiment import task_model
-from adaptxfer.methods import backend_library
-from adaptxfer.methods.settings import MethodConfig
 from adaptxfer.results import environment
 from adaptxfer.tasks.kinds import get_kind
 from adaptxfer.tasks.loading import load_split
 from adaptxfer.tasks.registry import get_task
-from adaptxfer.training.loop import StepEvent, TrainCallback, TrainState
 from adaptxfer.training.settings import TrainSettings
 from adaptxfer.training.task import train
-from measure import StepClock, median
+from measure import StepClock, adapter_task_model, median, tick_callback
 
 BACKBONE, TASK = "e5-small", "bible-para-en"
-
-
-class _Ticks(TrainCallback):
-    def __init__(self, clock: StepClock) -> None:
-        self.clock = clock
-
-    def on_step_end(self, state: TrainState, event: StepEvent) -> None:
-        self.clock.tick()
 
 
 def run(compiled: bool, steps: int, batch_size: int) -> StepClock:
     task = get_task(TASK)
     kind = get_kind(task.kind)
     backbone = load_backbone(BACKBONE)
-    config = MethodConfig(name="lora")
-    assembly = Assembly.create(backbone, backend_library(config))
-    assembly.backend.add("adapter", config, seed=0)
-    assembly.train_alone("adapter")
-    model = task_model(task, assembly, seed=0)
+    model = adapter_task_model(task, "lora", backbone)
     data = load_split(task, "en", "train", seed=0, max_examples=steps * batch_size)
     features = kind.featurize(task, data, backbone.tokenizer, 128, train=True)
     if compiled:
         model.encoder.compile(dynamic=True)
     settings = TrainSettings(max_steps=steps, batch_size=batch_size, checkpoint_every=None)
     clock = StepClock()
-    train(model, kind, features, backbone.tokenizer, settings, seed=0, callbacks=[_Ticks(clock)])
+    train(
+        model,
+        kind,
+        features,
+        backbone.tokenizer,
+        settings,
+        seed=0,
+        callbacks=[tick_callback(clock)],
+    )
     return clock
 
 

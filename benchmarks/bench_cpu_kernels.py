@@ -30,10 +30,6 @@ from torch.nn import functional as F
 from torch.profiler import ProfilerActivity, profile
 
 from adaptxfer.backbones import load_backbone
-from adaptxfer.compose.assemble import Assembly
-from adaptxfer.experiment import task_model
-from adaptxfer.methods import backend_library
-from adaptxfer.methods.settings import MethodConfig
 from adaptxfer.results import environment
 from adaptxfer.tasks.kinds import get_kind
 from adaptxfer.tasks.loading import load_split
@@ -42,7 +38,7 @@ from adaptxfer.training.cpu_kernels import attention_with_fast_dropout, fast_dro
 from adaptxfer.training.precision import resolve_precision
 from adaptxfer.training.settings import TrainSettings
 from adaptxfer.training.task import train
-from measure import median
+from measure import adapter_task_model, median
 
 MASK_OPS = ("aten::bernoulli_", "aten::random_")
 CPU = torch.device("cpu")
@@ -52,11 +48,7 @@ def profile_training(kernels: str, steps: int) -> dict[str, float]:
     task = get_task("bible-para-en")
     kind = get_kind(task.kind)
     backbone = load_backbone("e5-small", device="cpu")
-    config = MethodConfig(name="lora")
-    assembly = Assembly.create(backbone, backend_library(config))
-    assembly.backend.add("adapter", config, seed=0)
-    assembly.train_alone("adapter")
-    model = task_model(task, assembly, seed=0)
+    model = adapter_task_model(task, "lora", backbone)
     data = load_split(task, "en", "train", seed=0, max_examples=steps * 16)
     features = kind.featurize(task, data, backbone.tokenizer, 128, train=True)
     settings = TrainSettings(max_steps=steps, checkpoint_every=None, kernels=kernels)

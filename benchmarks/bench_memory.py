@@ -35,7 +35,7 @@ os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 import torch
 
 from adaptxfer.results import environment
-from measure import peak_memory_mib, reset_peak_memory
+from measure import adapter_task_model, peak_memory_mib, reset_peak_memory
 
 ROOT = Path(__file__).resolve().parents[1]
 BIBLE_RECIPES = sorted((ROOT / "recipes" / "bible").glob("*.yaml"))
@@ -137,9 +137,6 @@ def train_child(
     """One short LoRA run on bible-para-en; the load peak and the training's own peak."""
     from adaptxfer.backbones import load_backbone
     from adaptxfer.backbones.vocab import prune_vocabulary
-    from adaptxfer.compose.assemble import Assembly
-    from adaptxfer.experiment import task_model
-    from adaptxfer.methods import MethodConfig
     from adaptxfer.tasks.kinds import get_kind
     from adaptxfer.tasks.loading import load_split
     from adaptxfer.tasks.registry import get_task
@@ -154,10 +151,7 @@ def train_child(
     if path.startswith("pruned"):
         prune_vocabulary(backbone.model, json.loads(Path(kept_file).read_text()))
     load_peak = peak_memory_mib()
-    assembly = Assembly.create(backbone, "peft")
-    assembly.backend.add("adapter", MethodConfig(name="lora"), seed=0)
-    assembly.train_alone("adapter")
-    model = task_model(task, assembly, 0)
+    model = adapter_task_model(task, "lora", backbone)
     settings = TrainSettings(
         max_steps=steps,
         batch_size=batch_size,

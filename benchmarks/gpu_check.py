@@ -42,7 +42,14 @@ os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 
 import torch
 
-from measure import StepClock, median, peak_memory_mib, reset_peak_memory
+from measure import (
+    StepClock,
+    adapter_task_model,
+    median,
+    peak_memory_mib,
+    reset_peak_memory,
+    tick_callback,
+)
 
 # Dense bf16 peak FLOP/s by device name (vendor data sheets, no sparsity); --peak-tflops
 # overrides. H200/H100 SXM: 989; A100: 312; L40S: 362; L4: 121; RTX 4090: 165; A10G: 70.
@@ -140,13 +147,8 @@ def run_one(
     from datasets import Dataset
 
     from adaptxfer.backbones import load_backbone
-    from adaptxfer.compose.assemble import Assembly
-    from adaptxfer.experiment import task_model
-    from adaptxfer.methods import backend_library
-    from adaptxfer.methods.settings import MethodConfig
     from adaptxfer.tasks.kinds import get_kind
     from adaptxfer.tasks.registry import get_task
-    from adaptxfer.training.loop import TrainCallback
     from adaptxfer.training.settings import TrainSettings
     from adaptxfer.training.task import train
 
@@ -155,12 +157,8 @@ def run_one(
     device = torch.device(backbone.device)
     if quantization == "none":  # bf16 on a GPU, fp32 on the CPU (load_backbone decides)
         row.quantization = str(backbone.compute_dtype).removeprefix("torch.")
-    config = MethodConfig(name=method)
-    assembly = Assembly.create(backbone, backend_library(config))
-    assembly.backend.add("adapter", config, seed=0)
-    assembly.train_alone("adapter")
     task = get_task("bible-para-en")  # a 2-label sentence classification head
-    model = task_model(task, assembly, seed=0)
+    model = adapter_task_model(task, method, backbone)
     row.non_embedding_params = non_embedding_params(backbone.model)
     generator = torch.Generator().manual_seed(0)
     n = args.batch_size * (args.steps + args.warmup)
@@ -169,18 +167,13 @@ def run_one(
         {"input_ids": ids, "attention_mask": [[1] * args.seq] * n, "labels": [i % 2 for i in range(n)]}
     )  # fmt: skip
     clock = StepClock()
-
-    class Ticks(TrainCallback):
-        def on_step_end(self, state: Any, event: Any) -> None:
-            clock.tick()
-
     settings = TrainSettings(
         max_steps=args.steps + args.warmup, batch_size=args.batch_size,
         max_length=args.seq, precision="auto", group_by_length=False, **(levers or {}),
     )  # fmt: skip
     reset_peak_memory(device)
     train(model, get_kind(task.kind), features, backbone.tokenizer, settings, seed=0,
-          callbacks=[Ticks()])  # fmt: skip
+          callbacks=[tick_callback(clock)])  # fmt: skip
     if device.type == "cuda":
         torch.cuda.synchronize()
     row.peak_mib = peak_memory_mib(device)

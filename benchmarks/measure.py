@@ -1,6 +1,7 @@
-"""Measuring helpers the benchmark scripts share: step clocks, medians, and a peak memory
+"""Measuring helpers the benchmark scripts share: step clocks, medians, a peak memory
 that can be reset between the paths compared in one process (so each path's peak is its
-own, not the process's so far).
+own, not the process's so far), and adaptxfer's own training set-up (a task model with
+a fresh adapter, a loop callback that ticks a clock).
 
 On Linux the resident-set peak (VmHWM) is reset by writing 5 to /proc/self/clear_refs;
 elsewhere the process peak (ru_maxrss) is reported and labelled as such.
@@ -62,3 +63,29 @@ class StepClock:
 
 def median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
+
+
+def tick_callback(clock: StepClock) -> Any:
+    """A training-loop callback that ticks ``clock`` after every optimiser step."""
+    from adaptxfer.training.loop import TrainCallback
+
+    class Ticks(TrainCallback):
+        def on_step_end(self, state: Any, event: Any) -> None:
+            clock.tick()
+
+    return Ticks()
+
+
+def adapter_task_model(task: Any, method: str, backbone: Any) -> Any:
+    """adaptxfer's task model for ``task``: ``backbone`` (a loaded backbone) with one
+    fresh adapter of ``method`` (defaults otherwise, seed 0), trained alone, and a head."""
+    from adaptxfer.compose.assemble import Assembly
+    from adaptxfer.experiment import task_model
+    from adaptxfer.methods import backend_library
+    from adaptxfer.methods.settings import MethodConfig
+
+    config = MethodConfig(name=method)
+    assembly = Assembly.create(backbone, backend_library(config))
+    assembly.backend.add("adapter", config, seed=0)
+    assembly.train_alone("adapter")
+    return task_model(task, assembly, seed=0)
