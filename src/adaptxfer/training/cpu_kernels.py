@@ -2,8 +2,8 @@
 
 Profiling adapter training on the frozen e5-small backbone (2 cores, bf16 autocast) put
 29 % of the CPU time in ``aten::bernoulli_`` (``benchmarks/bench_cpu_kernels.py``): torch
-draws one random number per dropout element with a generator that is slow on CPU. Two replacements, used only while training
-on a CPU (:func:`cpu_training_kernels`):
+draws one random number per dropout element with a generator that is slow on CPU. Two
+replacements, used only while training on a CPU (:func:`cpu_training_kernels`):
 
 * :class:`FastDropout` takes the place of every ``nn.Dropout`` (hidden states, LoRA's
   input dropout, heads). It cuts one 64-bit draw from the same torch generator into four
@@ -162,14 +162,11 @@ def cpu_training_kernels(
 
 def _swap_dropouts(modules: Sequence[nn.Module]) -> list[tuple[nn.Module, str, nn.Dropout]]:
     """Replace every plain ``nn.Dropout`` under ``modules`` by a :class:`FastDropout`
-    (same ``p`` and mode); returns what to put back."""
+    (same ``p`` and mode); returns what to put back. A dropout shared by several modules
+    is swapped once: the second visit finds a :class:`FastDropout` there."""
     swapped: list[tuple[nn.Module, str, nn.Dropout]] = []
-    seen: set[int] = set()
     for module in modules:
         for parent in module.modules():
-            if id(parent) in seen:
-                continue
-            seen.add(id(parent))
             for name, child in list(parent.named_children()):
                 if type(child) is nn.Dropout:
                     fast = FastDropout(child.p)
